@@ -1,0 +1,59 @@
+"""The `healthcoach` command: one typer app, one module per noun."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from healthcoach.cli import records as records_cmds
+from healthcoach.cli.common import AppContext, fail
+
+app = typer.Typer(
+    help="healthcoach: a local-first health coach over your own records. A wellness coach, not a doctor: "
+    "in an emergency call 911 (or your local number).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where the stores live (HEALTHCOACH_DATA_DIR)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress (never record contents)."),
+) -> None:
+    """Settings are read once here and passed to every command."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = AppContext.from_env(data_dir)
+
+
+records_cmds.register(app)
+
+
+def _register_optional() -> None:
+    # Commands whose modules land in later steps register themselves here when present.
+    import importlib
+
+    for name in ("chat", "evals", "serve", "data", "wearables"):
+        try:
+            module = importlib.import_module(f"healthcoach.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"healthcoach.cli.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Entry point of the `healthcoach` script."""
+    from healthcoach.errors import HealthCoachError
+
+    try:
+        app()
+    except HealthCoachError as exc:
+        fail(exc.message)

@@ -1,0 +1,93 @@
+"""The semantic classifier: sentence embeddings + a multinomial logistic regression.
+
+Trained at load on the policy's examples (one class per category) against the near-misses and
+general allowed examples (the 'allowed' class). The learned weights are cached on disk keyed by
+a sha256 of the policy files and the embedding model, so a second load does not retrain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from healthcoach.guardrails.normalize import normalize
+from healthcoach.guardrails.policy import CATEGORY_NAMES, Policy
+
+log = logging.getLogger(__name__)
+ALLOWED = "allowed"
+CACHE_VERSION = "1"
+
+
+class Encoder(Protocol):
+    """What the classifier needs from healthcoach.store.embeddings.Embedder."""
+
+    def encode(self, texts: list[str]) -> NDArray[np.float32]: ...
+
+
+class Classifier:
+    """Scores normalised text against each category; probabilities sum to 1 over classes."""
+
+    def __init__(self, encoder: Encoder, classes: list[str], coef: NDArray[np.float64],
+                 intercept: NDArray[np.float64], from_cache: bool) -> None:
+        self.encoder = encoder
+        self.classes = classes
+        self.coef = coef
+        self.intercept = intercept
+        self.from_cache = from_cache  # True when the weights were read from disk (no retrain)
+
+    @classmethod
+    def build(cls, policy: Policy, encoder: Encoder, cache_dir: Path | None, model_id: str) -> Classifier:
+        """Load cached weights for this policy digest, or train and (if cache_dir) cache them."""
+        key = hashlib.sha256(f"{CACHE_VERSION}|{policy.digest}|{model_id}".encode()).hexdigest()[:32]
+        path = Path(cache_dir) / f"guard-classifier-{key}.npz" if cache_dir else None
+        if path is not None and path.is_file():
+            try:
+                data = np.load(path, allow_pickle=False)
+                return cls(encoder, [str(c) for c in data["classes"]], data["coef"], data["intercept"], True)
+            except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt, never trusted
+                log.warning("guard classifier cache unreadable; retraining")
+        texts, labels = training_set(policy)
+        from sklearn.linear_model import LogisticRegression
+
+        x = encoder.encode([normalize(t) for t in texts])
+        model = LogisticRegression(C=policy.config.classifier.C, max_iter=policy.config.classifier.max_iter,
+                                   class_weight="balanced")
+        model.fit(x, np.asarray(labels))
+        classes = [str(c) for c in model.classes_]
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        intercept = np.asarray(model.intercept_, dtype=np.float64)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, classes=np.asarray(classes), coef=coef, intercept=intercept)
+            tmp.replace(path)
+        return cls(encoder, classes, coef, intercept, False)
+
+    def scores(self, texts: list[str]) -> list[dict[str, float]]:
+        """Class probabilities for each already-normalised text (one embedding batch)."""
+        x = self.encoder.encode(texts).astype(np.float64)
+        logits = x @ self.coef.T + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=1, keepdims=True)
+        return [dict(zip(self.classes, row.tolist(), strict=True)) for row in p]
+
+
+def training_set(policy: Policy) -> tuple[list[str], list[str]]:
+    """Examples labelled by category; near-misses and general examples labelled 'allowed'."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for name in CATEGORY_NAMES:
+        cat = policy.category(name)
+        texts += cat.examples
+        labels += [name] * len(cat.examples)
+        texts += cat.near_misses
+        labels += [ALLOWED] * len(cat.near_misses)
+    texts += policy.allowed.examples
+    labels += [ALLOWED] * len(policy.allowed.examples)
+    return texts, labels

@@ -1,0 +1,136 @@
+"""The input guard: normalise -> high-precision patterns -> semantic classifier -> ordered decision.
+
+Verdicts come from the user's words only (the message and the previous user turns); record
+text is never an input here, so a record that says "ignore previous instructions" cannot
+change a verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel
+
+from healthcoach.guardrails.classifier import Classifier
+from healthcoach.guardrails.normalize import normalize, word_count
+from healthcoach.guardrails.policy import CategoryName, Policy
+
+log = logging.getLogger(__name__)
+
+VerdictCategory = Literal["allowed", "emergency", "self_harm", "treatment", "diagnosis", "other_harm"]
+
+# A follow-up inherits context from earlier turns only when it leans on them: a pronoun or
+# an elliptical opener ("should I double it?", "what about 1000?"). A self-contained question
+# ("what is A1c?") is judged on its own, so one blocked turn does not poison the conversation.
+_ANAPHORA = re.compile(
+    r"\b(it|that|this|those|these|them|they|one|ones|same|instead|too|also|either|then|there|"
+    r"double|triple|half|more|less|extra|another|again|dose|amount)\b|"
+    r"^(and|but|so|or|what about|how about|what if|ok|okay|then|also|even)\b"
+)
+
+
+class Verdict(BaseModel, frozen=True):
+    """The input guard's decision about one user message."""
+
+    action: Literal["answer", "redirect", "escalate"]
+    category: VerdictCategory
+    response_key: str | None
+    reason: str  # e.g. "pattern:chest_pain", "classifier:0.93"; never echoes the message
+    score: float
+
+    @property
+    def blocked(self) -> bool:
+        """True when the message must not reach retrieval or any model."""
+        return self.action != "answer"
+
+
+ALLOW = Verdict(action="answer", category="allowed", response_key=None, reason="no_match", score=0.0)
+# Fail closed: an error inside the guard blocks with a neutral redirect, never answers.
+GUARD_ERROR = Verdict(action="redirect", category="other_harm", response_key="guard_error",
+                      reason="guard_error", score=0.0)
+
+
+class _Hit(BaseModel, frozen=True):
+    category: CategoryName
+    reason: str
+    score: float
+    response_key: str | None = None
+
+
+class InputGuard:
+    """Classifies a user message (with recent user turns) into a Verdict."""
+
+    def __init__(self, policy: Policy, classifier: Classifier) -> None:
+        self.policy = policy
+        self.classifier = classifier
+        self._patterns = {
+            name: [(p, re.compile(p.regex)) for p in policy.category(name).patterns] for name in policy.config.order
+        }
+        self._rules = {
+            name: [(p, re.compile(p.regex)) for p in policy.category(name).response_rules]
+            for name in policy.config.order
+        }
+        self._allow = [(p, re.compile(p.regex)) for p in policy.allowed.patterns]
+
+    def is_follow_up(self, normalized: str) -> bool:
+        """Whether a (normalised) message is short and leans on earlier turns."""
+        return word_count(normalized) <= self.policy.config.followup.max_words and bool(_ANAPHORA.search(normalized))
+
+    def check(self, message: str, history: Sequence[str] = ()) -> Verdict:
+        """Verdict for message; history holds the previous user turns, oldest first."""
+        try:
+            return self._check(message, history)
+        except Exception:  # fail closed: a broken guard must never let a message through
+            log.exception("input guard failed; blocking")
+            return GUARD_ERROR
+
+    def _check(self, message: str, history: Sequence[str]) -> Verdict:
+        text = normalize(message)
+        if not text:
+            return ALLOW
+        texts = [text]
+        turns = self.policy.config.followup.max_turns
+        if history and turns and self.is_follow_up(text):
+            context = " ".join(normalize(h) for h in list(history)[-turns:])
+            texts.append(f"{context} {text}".strip())
+        hits = [h for t in texts for h in self._pattern_hits(t)]
+        allow = next((p.name for p, rx in self._allow if rx.search(text)), None)
+        if allow is None:
+            for t, scores in zip(texts, self.classifier.scores(texts), strict=True):
+                hits += self._classifier_hits(t, scores)
+        elif not hits:
+            return ALLOW.model_copy(update={"reason": f"allow_pattern:{allow}"})
+        if not hits:
+            return ALLOW
+        # Ordered decision: emergency > self_harm > treatment > diagnosis > other_harm.
+        rank = {name: i for i, name in enumerate(self.policy.config.order)}
+        best = min(hits, key=lambda h: (rank[h.category], -h.score))
+        cat = self.policy.category(best.category)
+        action: Literal["redirect", "escalate"] = cat.action
+        return Verdict(action=action, category=best.category, reason=best.reason, score=round(best.score, 4),
+                       response_key=best.response_key or self._response_key(best.category, texts))
+
+    def _pattern_hits(self, text: str) -> list[_Hit]:
+        return [
+            _Hit(category=name, reason=f"pattern:{p.name}", score=1.0, response_key=p.response_key)
+            for name, pats in self._patterns.items()
+            for p, rx in pats
+            if rx.search(text)
+        ]
+
+    def _classifier_hits(self, text: str, scores: dict[str, float]) -> list[_Hit]:
+        thresholds = self.policy.config.thresholds
+        return [
+            _Hit(category=name, reason=f"classifier:{scores[name]:.2f}", score=scores[name])
+            for name in self.policy.config.order
+            if scores.get(name, 0.0) >= thresholds[name]
+        ]
+
+    def _response_key(self, name: CategoryName, texts: list[str]) -> str:
+        for p, rx in self._rules[name]:
+            if p.response_key and any(rx.search(t) for t in texts):
+                return p.response_key
+        return self.policy.category(name).response_key

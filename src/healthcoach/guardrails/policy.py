@@ -1,0 +1,222 @@
+"""Load and validate the guardrail policy folder (guardrails/*.yaml).
+
+The policy is data: categories with examples, near-misses, patterns and an action; response
+texts; thresholds; regions. Every file is validated by a pydantic model that forbids unknown
+keys, so a typo in a policy stops startup with a ConfigError naming the file and field instead
+of silently weakening a guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from healthcoach.errors import ConfigError
+
+CategoryName = Literal["emergency", "self_harm", "treatment", "diagnosis", "other_harm"]
+CATEGORY_NAMES: tuple[CategoryName, ...] = ("emergency", "self_harm", "treatment", "diagnosis", "other_harm")
+Action = Literal["escalate", "redirect"]
+# Placeholders a response text may use; filled from the configured region.
+PLACEHOLDERS = frozenset({"emergency_number", "crisis_line", "crisis_number", "poison_control"})
+MIN_EXAMPLES = 60
+MIN_NEAR_MISSES = 30
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pattern(_Strict):
+    """A named high-precision regular expression over normalised text."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    regex: str
+    response_key: str | None = None
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"invalid regex: {exc}") from exc
+        return v
+
+
+class Category(_Strict):
+    """One guarded category: what it is, how to recognise it, and what to do."""
+
+    name: CategoryName
+    description: str = Field(min_length=1)
+    action: Action
+    response_key: str
+    examples: list[str] = Field(min_length=MIN_EXAMPLES)
+    near_misses: list[str] = Field(min_length=MIN_NEAR_MISSES)
+    patterns: list[Pattern] = Field(default_factory=list)
+    # When the category fires (by classifier) and one of these matches, use its response_key
+    # (e.g. an overdose emergency gets the poisoning response with Poison Control).
+    response_rules: list[Pattern] = Field(default_factory=list)
+
+
+class Allowed(_Strict):
+    """General benign examples (the classifier's 'allowed' class) and allow-overrides."""
+
+    description: str = Field(min_length=1)
+    examples: list[str] = Field(min_length=MIN_EXAMPLES)
+    # Allow patterns only veto the *classifier*; a category pattern always wins over them.
+    patterns: list[Pattern] = Field(default_factory=list)
+
+
+class Region(_Strict):
+    """Emergency contacts for one region."""
+
+    emergency_number: str
+    crisis_line: str
+    crisis_number: str
+    poison_control: str
+
+
+class FollowUp(_Strict):
+    """How far back short, anaphoric follow-ups look for context."""
+
+    max_turns: int = Field(2, ge=0, le=10)
+    max_words: int = Field(10, ge=1)
+
+
+class ClassifierConfig(_Strict):
+    """Hyper-parameters of the small model trained on the policy examples."""
+
+    C: float = Field(4.0, gt=0)
+    max_iter: int = Field(2000, ge=100)
+
+
+class PolicyConfig(_Strict):
+    """policy.yaml: decision order, thresholds, regions."""
+
+    version: int
+    order: list[CategoryName]
+    thresholds: dict[CategoryName, float]
+    default_region: str
+    regions: dict[str, Region]
+    followup: FollowUp = Field(default_factory=FollowUp)
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
+
+    @model_validator(mode="after")
+    def _complete(self) -> PolicyConfig:
+        if sorted(self.order) != sorted(CATEGORY_NAMES):
+            raise ValueError(f"order must list each of {', '.join(CATEGORY_NAMES)} exactly once")
+        missing = set(CATEGORY_NAMES) - set(self.thresholds)
+        if missing:
+            raise ValueError(f"thresholds missing for {', '.join(sorted(missing))}")
+        if any(not 0.0 < t <= 1.0 for t in self.thresholds.values()):
+            raise ValueError("thresholds must be in (0, 1]")
+        if self.default_region not in self.regions:
+            raise ValueError(f"default_region {self.default_region!r} is not in regions")
+        return self
+
+
+class OutputPolicy(_Strict):
+    """output.yaml: patterns the output guard flags in a reply."""
+
+    diagnostic_claim: list[Pattern] = Field(min_length=1)
+    dose_directive: list[Pattern] = Field(min_length=1)
+
+
+class Policy(_Strict):
+    """The whole validated policy folder."""
+
+    config: PolicyConfig
+    categories: dict[CategoryName, Category]
+    allowed: Allowed
+    responses: dict[str, str]
+    output: OutputPolicy
+    digest: str
+
+    def category(self, name: CategoryName) -> Category:
+        """The category called name."""
+        return self.categories[name]
+
+
+def _read_yaml(path: Path) -> object:
+    if not path.is_file():
+        raise ConfigError(f"guardrails policy file missing: {path}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+
+
+def _validate(model: type[M], path: Path, data: object) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{path.name}: invalid field {field!r}: {first['msg']} ({path})") from exc
+
+
+def _placeholders(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def _files(policy_dir: Path) -> list[Path]:
+    cats = [policy_dir / "categories" / f"{n}.yaml" for n in CATEGORY_NAMES]
+    return [policy_dir / "policy.yaml", policy_dir / "responses.yaml", policy_dir / "output.yaml",
+            policy_dir / "allowed.yaml", *cats]
+
+
+def load_policy(policy_dir: Path) -> Policy:
+    """Read and validate every policy file; raise ConfigError naming the file and field."""
+    policy_dir = Path(policy_dir)
+    if not policy_dir.is_dir():
+        raise ConfigError(f"guardrails policy folder missing: {policy_dir}")
+    digest = hashlib.sha256()
+    raw: dict[Path, object] = {}
+    for path in _files(policy_dir):
+        raw[path] = _read_yaml(path)
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    config = _validate(PolicyConfig, policy_dir / "policy.yaml", raw[policy_dir / "policy.yaml"])
+    resp_path = policy_dir / "responses.yaml"
+    responses = _validate(_Responses, resp_path, {"responses": raw[resp_path]}).responses
+    for key, text in responses.items():
+        unknown = _placeholders(text) - PLACEHOLDERS
+        if unknown:
+            raise ConfigError(f"responses.yaml: invalid field {key!r}: unknown placeholder {sorted(unknown)}")
+    output = _validate(OutputPolicy, policy_dir / "output.yaml", raw[policy_dir / "output.yaml"])
+    allowed = _validate(Allowed, policy_dir / "allowed.yaml", raw[policy_dir / "allowed.yaml"])
+    categories: dict[CategoryName, Category] = {}
+    for name in CATEGORY_NAMES:
+        path = policy_dir / "categories" / f"{name}.yaml"
+        cat = _validate(Category, path, raw[path])
+        if cat.name != name:
+            raise ConfigError(f"{path.name}: invalid field 'name': {cat.name!r} does not match the file name")
+        keys = [cat.response_key] + [p.response_key for p in [*cat.patterns, *cat.response_rules] if p.response_key]
+        for key in keys:
+            if key not in responses:
+                raise ConfigError(f"{path.name}: invalid field 'response_key': {key!r} is not in responses.yaml")
+        categories[name] = cat
+    if "guard_error" not in responses:
+        raise ConfigError("responses.yaml: invalid field 'guard_error': required response missing")
+    return Policy(config=config, categories=categories, allowed=allowed, responses=responses,
+                  output=output, digest=digest.hexdigest())
+
+
+class _Responses(_Strict):
+    responses: dict[str, str]
+
+    @field_validator("responses")
+    @classmethod
+    def _non_empty(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, text in v.items():
+            if not text.strip():
+                raise ValueError(f"response {key!r} is empty")
+        return v

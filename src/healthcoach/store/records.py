@@ -1,0 +1,230 @@
+"""The record store: the source of truth. SQLite (WAL) by default, any SQLAlchemy URL when configured."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import create_engine, delete, event, func, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from healthcoach.errors import NotFound
+from healthcoach.records.models import Category, Record
+from healthcoach.store.schema import Base, EmbeddingRow, RecordCodeRow, RecordRow, UserRow
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    if type(dbapi_conn).__module__.startswith("sqlite3"):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+
+class RecordStore:
+    """Typed access to users and records. Every query takes the user id; no query spans users."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url, future=True)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any error."""
+        with self._sessions.begin() as s:
+            yield s
+
+    # users -----------------------------------------------------------------------------------
+    def ensure_user(self, user_id: str, s: Session | None = None) -> UserRow:
+        """Get or create a user row."""
+        with self._maybe(s) as ss:
+            row = ss.get(UserRow, user_id)
+            if row is None:
+                row = UserRow(id=user_id, created_at=datetime.now(UTC))
+                ss.add(row)
+                ss.flush()
+            return row
+
+    def get_user(self, user_id: str) -> UserRow:
+        """A user, or NotFound."""
+        with self.session() as s:
+            row = s.get(UserRow, user_id)
+            if row is None:
+                raise NotFound(f"no user named {user_id!r}")
+            return row
+
+    def users(self) -> list[UserRow]:
+        """All users, by name."""
+        with self.session() as s:
+            return list(s.scalars(select(UserRow).order_by(UserRow.id)))
+
+    def record_counts(self, user_id: str) -> Counter[str]:
+        """Records per category."""
+        with self.session() as s:
+            rows = s.execute(
+                select(RecordRow.category, func.count()).where(RecordRow.user_id == user_id).group_by(RecordRow.category)
+            )
+            return Counter({cat: n for cat, n in rows})
+
+    # records ---------------------------------------------------------------------------------
+    def upsert(self, s: Session, records: Iterable[Record]) -> Counter[str]:
+        """Insert new records, replace changed ones (by stable id); returns counts new/updated/unchanged."""
+        counts: Counter[str] = Counter()
+        batch = list(records)
+        existing: dict[str, str] = {}
+        ids = [r.id for r in batch]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            existing.update(s.execute(select(RecordRow.id, RecordRow.content_hash).where(RecordRow.id.in_(chunk))).tuples().all())
+        seen: set[str] = set()
+        rows: list[dict[str, Any]] = []
+        code_rows: list[dict[str, Any]] = []
+        replaced: list[str] = []
+        for rec in batch:
+            if rec.id in seen:
+                counts["duplicate in export"] += 1
+                continue
+            seen.add(rec.id)
+            old = existing.get(rec.id)
+            if old == rec.content_hash:
+                counts["unchanged"] += 1
+                continue
+            if old is not None:
+                replaced.append(rec.id)
+                counts["updated"] += 1
+            else:
+                counts["new"] += 1
+            rows.append(_row(rec))
+            code_rows.extend(
+                {"record_id": rec.id, "code_key": k, "user_id": rec.user_id} for k in dict.fromkeys(rec.code_keys())
+            )
+        for i in range(0, len(replaced), 500):
+            s.execute(delete(RecordCodeRow).where(RecordCodeRow.record_id.in_(replaced[i : i + 500])))
+            s.execute(delete(RecordRow).where(RecordRow.id.in_(replaced[i : i + 500])))
+        if rows:
+            s.execute(insert(RecordRow), rows)
+        if code_rows:
+            s.execute(insert(RecordCodeRow), code_rows)
+        s.flush()
+        return counts
+
+    def query(
+        self,
+        user_id: str,
+        *,
+        categories: Sequence[Category | str] | None = None,
+        code_keys: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        resource_types: Sequence[str] | None = None,
+        limit: int | None = None,
+        s: Session | None = None,
+    ) -> list[Record]:
+        """Records of one user, newest clinical date first (undated last), complete unless limit is given."""
+        stmt = select(RecordRow.body).where(RecordRow.user_id == user_id)
+        if categories:
+            stmt = stmt.where(RecordRow.category.in_([str(c) for c in categories]))
+        if code_keys is not None:
+            keys = list(code_keys)
+            sub = select(RecordCodeRow.record_id).where(
+                RecordCodeRow.user_id == user_id, RecordCodeRow.code_key.in_(keys)
+            )
+            stmt = stmt.where(RecordRow.id.in_(sub))
+        if since is not None:
+            stmt = stmt.where(RecordRow.start >= since.astimezone(UTC))
+        if until is not None:
+            stmt = stmt.where(RecordRow.start < until.astimezone(UTC))
+        if resource_types:
+            stmt = stmt.where(RecordRow.resource_type.in_(list(resource_types)))
+        stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self._maybe(s) as ss:
+            return [Record.model_validate_json(body) for body in ss.scalars(stmt)]
+
+    def get_records(self, user_id: str, ids: Sequence[str]) -> dict[str, Record]:
+        """Records by id (only this user's)."""
+        if not ids:
+            return {}
+        with self.session() as s:
+            rows = s.scalars(select(RecordRow.body).where(RecordRow.user_id == user_id, RecordRow.id.in_(list(ids))))
+            recs = [Record.model_validate_json(b) for b in rows]
+        return {r.id: r for r in recs}
+
+    def snapshot(self, user_id: str) -> dict[str, str]:
+        """id → content hash of every record of a user (to prove a failed ingest changed nothing)."""
+        with self.session() as s:
+            return dict(s.execute(select(RecordRow.id, RecordRow.content_hash).where(RecordRow.user_id == user_id)).tuples().all())
+
+    def sources(self, user_id: str) -> list[tuple[str, str | None, int]]:
+        """(kind, file, record count) per source of a user."""
+        with self.session() as s:
+            rows = s.execute(
+                select(RecordRow.source_kind, RecordRow.source_file, func.count())
+                .where(RecordRow.user_id == user_id)
+                .group_by(RecordRow.source_kind, RecordRow.source_file)
+            )
+            return [(k, f, n) for k, f, n in rows]
+
+    # embedding cache -------------------------------------------------------------------------
+    def cached_vectors(self, user_id: str, hashes: Sequence[str], s: Session | None = None) -> dict[str, np.ndarray]:
+        """Cached embeddings by text hash."""
+        out: dict[str, np.ndarray] = {}
+        with self._maybe(s) as s:
+            for i in range(0, len(hashes), 500):
+                rows = s.execute(
+                    select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
+                        EmbeddingRow.user_id == user_id, EmbeddingRow.text_hash.in_(list(hashes[i : i + 500]))
+                    )
+                )
+                for h, blob in rows:
+                    out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def cache_vectors(self, user_id: str, vectors: dict[str, np.ndarray], s: Session | None = None) -> None:
+        """Store embeddings by text hash (in the caller's transaction when given)."""
+        if not vectors:
+            return
+        rows = [
+            {"user_id": user_id, "text_hash": h, "vector": np.asarray(v, np.float32).tobytes()}
+            for h, v in vectors.items()
+        ]
+        with self._maybe(s) as s:
+            known = set(self.cached_vectors(user_id, list(vectors), s))
+            fresh = [r for r in rows if r["text_hash"] not in known]
+            if fresh:
+                s.execute(insert(EmbeddingRow), fresh)
+
+    @contextmanager
+    def _maybe(self, s: Session | None) -> Iterator[Session]:
+        if s is not None:
+            yield s
+        else:
+            with self.session() as ss:
+                yield ss
+
+
+def _row(rec: Record) -> dict[str, Any]:
+    return {
+        "id": rec.id,
+        "user_id": rec.user_id,
+        "category": str(rec.category),
+        "resource_type": rec.source.resource_type,
+        "label": rec.label,
+        "start": rec.start.astimezone(UTC) if rec.start else None,
+        "source_kind": rec.source.kind,
+        "source_file": rec.source.file,
+        "content_hash": rec.content_hash,
+        "body": rec.model_dump_json(),
+    }

@@ -1,0 +1,71 @@
+"""SQL schema of the record store (SQLAlchemy 2). One file, so every table a user owns is visible at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    patient_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    patient_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    birth_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    region: Mapped[str] = mapped_column(String(8), default="US")
+    use_records_in_chat: Mapped[bool] = mapped_column(default=False)
+    remote_llm: Mapped[bool] = mapped_column(default=False)
+
+
+class TokenRow(Base):
+    __tablename__ = "api_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RecordRow(Base):
+    __tablename__ = "records"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(24))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(Text)
+    start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    source_kind: Mapped[str] = mapped_column(String(32))
+    source_file: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)  # the Record as JSON
+    __table_args__ = (Index("ix_records_user_cat_start", "user_id", "category", "start"),)
+
+
+class RecordCodeRow(Base):
+    __tablename__ = "record_codes"
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    code_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (Index("ix_codes_user_code", "user_id", "code_key"),)
+
+
+class EmbeddingRow(Base):
+    """Embedding cache: keyed by user and text hash so deleting a user deletes their cached vectors."""
+
+    __tablename__ = "embedding_cache"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IngestRow(Base):
+    __tablename__ = "ingests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    report: Mapped[str] = mapped_column(Text)  # counts only, no record content
