@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from healthcoach.ingest.pipeline import Ingestor
 from healthcoach.settings import Settings
 from healthcoach.store.embeddings import Embedder
 from healthcoach.store.records import RecordStore
 from healthcoach.store.vectors import VectorIndex
+
+if TYPE_CHECKING:
+    from healthcoach.coach import Coach
 
 
 def prepare_data_dir(path: Path) -> Path:
@@ -37,3 +41,24 @@ def build_stores(settings: Settings, embedder: Embedder | None = None) -> Stores
     records = RecordStore(settings.sql_url)
     vectors = VectorIndex(home / "chroma", embedder, records, url=settings.chroma_url)
     return Stores(settings, embedder, records, vectors, Ingestor(records, vectors, settings.ingest))
+
+
+def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
+    """The coach with its guards, planner, retriever and composer."""
+    from healthcoach.coach import Coach
+    from healthcoach.compose.templates import Composer
+    from healthcoach.guardrails import Guardrails
+    from healthcoach.knowledge.catalog import load_catalog, load_wellness
+    from healthcoach.retrieval.hybrid import HybridSearch
+    from healthcoach.retrieval.planner import Planner
+    from healthcoach.retrieval.retriever import Retriever
+
+    stores = stores or build_stores(settings)
+    catalog = load_catalog()
+    wellness = load_wellness(catalog=catalog)
+    guards = Guardrails.load(settings.guardrails_dir, embedder=stores.embedder, cache_dir=stores.settings.home / "cache",
+                             region=settings.region)
+    hybrid = HybridSearch(stores.vectors)
+    retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k)
+    return Coach(stores.records, Planner(catalog, wellness), retriever,
+                 Composer(catalog, wellness, settings.retrieval.list_limit), guards, catalog)

@@ -13,8 +13,9 @@ from rich.console import Console
 from healthcoach.settings import Settings
 
 if TYPE_CHECKING:
-    from healthcoach.container import Stores
+    from healthcoach.chat import ChatService
     from healthcoach.coach import Coach
+    from healthcoach.container import Stores
 
 console = Console()
 err_console = Console(stderr=True)
@@ -47,6 +48,12 @@ class AppContext:
         from healthcoach.container import build_coach
 
         return build_coach(self.settings, self.stores)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        from healthcoach.chat import ChatService
+
+        return ChatService(self.coach, self.stores.records)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -56,7 +56,7 @@ class Classifier:
 
         x = encoder.encode([normalize(t) for t in texts])
         model = LogisticRegression(C=policy.config.classifier.C, max_iter=policy.config.classifier.max_iter,
-                                   class_weight="balanced")
+                                   class_weight=policy.config.classifier.class_weight)
         model.fit(x, np.asarray(labels))
         classes = [str(c) for c in model.classes_]
         coef = np.asarray(model.coef_, dtype=np.float64)

@@ -77,9 +77,6 @@ _SLANG: dict[str, str] = {
     "pillz": "pills",
     "tabs": "tablets",
     "tab": "tablet",
-    "mom's": "mom",
-    "moms": "mom",
-    "dad's": "dad",
 }
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})

@@ -96,6 +96,7 @@ class ClassifierConfig(_Strict):
     """Hyper-parameters of the small model trained on the policy examples."""
 
     C: float = Field(4.0, gt=0)
+    class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight classes by frequency.")
     max_iter: int = Field(2000, ge=100)
 
 

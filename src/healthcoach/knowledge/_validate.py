@@ -66,7 +66,9 @@ def check_code(key: str) -> str:
     if system == "LOINC":
         base, check = code.split("-")
         if loinc_check_digit(base) != check:
-            raise ValueError(f"code {key!r} has a wrong LOINC check digit (expected {loinc_check_digit(base)})")
+            raise ValueError(
+                f"code {key!r} has a wrong LOINC check digit (expected {loinc_check_digit(base)})"
+            )
     if system == "SNOMED" and not verhoeff_ok(code):
         raise ValueError(f"code {key!r} has a wrong SNOMED CT check digit")
     return key

@@ -73,7 +73,9 @@ class Concept(BaseModel):
             raise ValueError("related: a concept cannot be related to itself")
         if self.category is Category.lab and "reference range" not in self.explanation.lower():
             # Every lab explanation must say ranges are lab-specific: the coach never judges a value.
-            raise ValueError("explanation: a lab explanation must mention that labs set their own reference range")
+            raise ValueError(
+                "explanation: a lab explanation must mention that labs set their own reference range"
+            )
         if not self.codes and not any(c.codes for c in self.components):
             raise ValueError("codes: a concept needs at least one code")
         return self
@@ -127,7 +129,9 @@ class Catalog:
                 key = normalize_text(phrase).strip()
                 key = " ".join(key.split())
                 if not key:
-                    raise ConfigError(f"{source}: concept '{c.id}': synonym {phrase!r} has no letters or digits")
+                    raise ConfigError(
+                        f"{source}: concept '{c.id}': synonym {phrase!r} has no letters or digits"
+                    )
                 owner = self._by_phrase.get(key)
                 if owner is not None and owner[0].id != c.id:
                     raise ConfigError(
@@ -138,7 +142,9 @@ class Catalog:
             for code in c.code_keys:
                 other = self._by_code.get(code)
                 if other is not None and other.id != c.id:
-                    raise ConfigError(f"{source}: concept '{c.id}': code {code} already belongs to '{other.id}'")
+                    raise ConfigError(
+                        f"{source}: concept '{c.id}': code {code} already belongs to '{other.id}'"
+                    )
                 self._by_code[code] = c
         for c in self.concepts.values():
             for rel in c.related:
@@ -166,7 +172,13 @@ class Catalog:
         system, sep, code = key.strip().partition(":")
         if not sep:
             return None
-        canonical = {"loinc": "LOINC", "snomed": "SNOMED", "cvx": "CVX", "rxnorm": "RxNorm", "icd-10": "ICD-10"}
+        canonical = {
+            "loinc": "LOINC",
+            "snomed": "SNOMED",
+            "cvx": "CVX",
+            "rxnorm": "RxNorm",
+            "icd-10": "ICD-10",
+        }
         system = canonical.get(system.lower(), system)
         return self._by_code.get(f"{system}:{code.strip()}")
 
@@ -202,7 +214,6 @@ class Catalog:
                 out.append((m.concept, m.synonym))
         return out
 
-
     def find_fuzzy(self, text: str, cutoff: float = 0.86) -> list[tuple[Concept, str]]:
         """Like `find`, falling back to typo-tolerant matching ("cholestrol", "trigylcerides").
 
@@ -235,6 +246,7 @@ class Catalog:
                     break
             i += step
         return out
+
 
 # ───────────────────────────── Wellness topics ─────────────────────────────
 
@@ -305,14 +317,17 @@ class _UniqueKeyLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     """Safe loader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -320,7 +335,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def _read_items(path: Path, list_key: str) -> list[Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except OSError as e:
         raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from e
     except yaml.YAMLError as e:
@@ -381,9 +396,13 @@ def load_wellness(path: Path | None = None, catalog: Catalog | None = None) -> l
         for trig in t.triggers:
             key = " ".join(normalize_text(trig).split())
             if trigger_owner.setdefault(key, t.id) != t.id:
-                raise ConfigError(f"{path}: topic '{t.id}': trigger {trig!r} already used by '{trigger_owner[key]}'")
+                raise ConfigError(
+                    f"{path}: topic '{t.id}': trigger {trig!r} already used by '{trigger_owner[key]}'"
+                )
         if catalog is not None:
             for cid in t.related_concepts:
                 if cid not in catalog:
-                    raise ConfigError(f"{path}: topic '{t.id}': related concept '{cid}' is not in the catalog")
+                    raise ConfigError(
+                        f"{path}: topic '{t.id}': related concept '{cid}' is not in the catalog"
+                    )
     return topics

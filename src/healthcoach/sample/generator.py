@@ -38,8 +38,40 @@ FLU_VACCINES: dict[str, str] = {
     "186": "Influenza, injectable, MDCK, quadrivalent, preservative",
 }
 FLU_CVX = frozenset(
-    "15 16 88 111 125 126 127 128 135 140 141 144 149 150 151 153 155 158 160 161 166 168 171 185 186 "
-    "194 197 200 201 202 205 231".split()
+    [
+        "15",
+        "16",
+        "88",
+        "111",
+        "125",
+        "126",
+        "127",
+        "128",
+        "135",
+        "140",
+        "141",
+        "144",
+        "149",
+        "150",
+        "151",
+        "153",
+        "155",
+        "158",
+        "160",
+        "161",
+        "166",
+        "168",
+        "171",
+        "185",
+        "186",
+        "194",
+        "197",
+        "200",
+        "201",
+        "202",
+        "205",
+        "231",
+    ]
 )
 PREGNANCY_SNOMED = frozenset({"72892002", "77386006", "47200007"})
 
@@ -47,13 +79,25 @@ PREGNANCY_SNOMED = frozenset({"72892002", "77386006", "47200007"})
 LABS: dict[str, tuple[str, str, str, float | None, float | None]] = {
     "hba1c": ("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "%", 4.0, 5.6),
     "total_cholesterol": ("2093-3", "Cholesterol [Mass/volume] in Serum or Plasma", "mg/dL", None, 200),
-    "ldl": ("18262-6", "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay", "mg/dL", None, 100),
+    "ldl": (
+        "18262-6",
+        "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay",
+        "mg/dL",
+        None,
+        100,
+    ),
     "hdl": ("2085-9", "Cholesterol in HDL [Mass/volume] in Serum or Plasma", "mg/dL", 50, None),
     "triglycerides": ("2571-8", "Triglyceride [Mass/volume] in Serum or Plasma", "mg/dL", None, 150),
     "glucose": ("1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma", "mg/dL", 70, 99),
     "creatinine": ("2160-0", "Creatinine [Mass/volume] in Serum or Plasma", "mg/dL", 0.5, 1.1),
-    "egfr": ("33914-3", "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum or Plasma "
-             "by Creatinine-based formula (MDRD)", "mL/min/{1.73_m2}", 60, None),
+    "egfr": (
+        "33914-3",
+        "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum or Plasma "
+        "by Creatinine-based formula (MDRD)",
+        "mL/min/{1.73_m2}",
+        60,
+        None,
+    ),
     "potassium": ("2823-3", "Potassium [Moles/volume] in Serum or Plasma", "mmol/L", 3.5, 5.1),
     "sodium": ("2951-2", "Sodium [Moles/volume] in Serum or Plasma", "mmol/L", 136, 145),
     "hemoglobin": ("718-7", "Hemoglobin [Mass/volume] in Blood", "g/dL", 12.0, 15.5),
@@ -115,13 +159,24 @@ class _Person:
         self.birth = date(rng.randint(1979, 1980), rng.randint(1, 12), rng.randint(1, 28))
         self.height = round(rng.uniform(160.0, 168.0), 1)
         self.last_bmi: float = 0.0
-        self.patient = self.b.add({
-            "resourceType": "Patient", "gender": "female", "birthDate": self.birth.isoformat(),
-            "name": [{"use": "official", "family": "Lopez", "given": ["Maria"], "prefix": ["Ms."]}],
-            "address": [{"line": ["418 Willow Creek Road"], "city": "Springfield", "state": "IL",
-                         "postalCode": "62704", "country": "US"}],
-            "telecom": [{"system": "phone", "value": "555-0142", "use": "home"}],
-        })
+        self.patient = self.b.add(
+            {
+                "resourceType": "Patient",
+                "gender": "female",
+                "birthDate": self.birth.isoformat(),
+                "name": [{"use": "official", "family": "Lopez", "given": ["Maria"], "prefix": ["Ms."]}],
+                "address": [
+                    {
+                        "line": ["418 Willow Creek Road"],
+                        "city": "Springfield",
+                        "state": "IL",
+                        "postalCode": "62704",
+                        "country": "US",
+                    }
+                ],
+                "telecom": [{"system": "phone", "value": "555-0142", "use": "home"}],
+            }
+        )
         self.clinic = self._org("Riverside Family Medicine", "prov", "Healthcare Provider")
         self.lab_org = self._org("Lakeside Lab Services", "other", "Other")
         self.gp = self._practitioner("Elena", "Marsh", "MD")
@@ -130,24 +185,42 @@ class _Person:
         self.pathologist = self._practitioner("Daniel", "Cho", "MD")
 
     def _org(self, name: str, code: str, display: str) -> Resource:
-        ref = self.b.add({"resourceType": "Organization", "active": True, "name": name, "type": [
-            _cc("http://terminology.hl7.org/CodeSystem/organization-type", code, display)]})
+        ref = self.b.add(
+            {
+                "resourceType": "Organization",
+                "active": True,
+                "name": name,
+                "type": [_cc("http://terminology.hl7.org/CodeSystem/organization-type", code, display)],
+            }
+        )
         return {**ref, "display": name}
 
     def _practitioner(self, given: str, family: str, suffix: str) -> Resource:
-        ref = self.b.add({"resourceType": "Practitioner", "active": True,
-                          "name": [{"family": family, "given": [given], "suffix": [suffix]}]})
+        ref = self.b.add(
+            {
+                "resourceType": "Practitioner",
+                "active": True,
+                "name": [{"family": family, "given": [given], "suffix": [suffix]}],
+            }
+        )
         return {**ref, "display": f"{given} {family}, {suffix}"}
 
     # --- encounters and observations -------------------------------------------------------------
-    def encounter(self, day: date, kind: str, who: Resource, reason: tuple[str, str] | None = None) -> Resource:
+    def encounter(
+        self, day: date, kind: str, who: Resource, reason: tuple[str, str] | None = None
+    ) -> Resource:
         code, display = ENCOUNTER_TYPES[kind]
         end = datetime.combine(day, datetime.min.time()).replace(hour=10, minute=15)
         enc: Resource = {
-            "resourceType": "Encounter", "status": "finished",
-            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB",
-                      "display": "ambulatory"},
-            "type": [_cc(SNOMED, code, display)], "subject": self.patient,
+            "resourceType": "Encounter",
+            "status": "finished",
+            "class": {
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "code": "AMB",
+                "display": "ambulatory",
+            },
+            "type": [_cc(SNOMED, code, display)],
+            "subject": self.patient,
             "participant": [{"individual": who}],
             "period": {"start": _dt(day), "end": f"{end.isoformat()}{TZ}"},
             "serviceProvider": self.clinic,
@@ -156,13 +229,19 @@ class _Person:
             enc["reasonCode"] = [_cc(SNOMED, *reason)]
         return self.b.add(enc)
 
-    def observation(self, enc: Resource, day: date, category: str, code: str, display: str,
-                    **value: Any) -> Resource:
+    def observation(
+        self, enc: Resource, day: date, category: str, code: str, display: str, **value: Any
+    ) -> Resource:
         obs: Resource = {
-            "resourceType": "Observation", "status": "final",
+            "resourceType": "Observation",
+            "status": "final",
             "category": [_cc(OBS_CAT, category, category.replace("-", " ").title())],
-            "code": _cc(LOINC, code, display), "subject": self.patient, "encounter": enc,
-            "effectiveDateTime": _dt(day), "issued": _dt(day, "16:00"), **value,
+            "code": _cc(LOINC, code, display),
+            "subject": self.patient,
+            "encounter": enc,
+            "effectiveDateTime": _dt(day),
+            "issued": _dt(day, "16:00"),
+            **value,
         }
         return self.b.add(obs)
 
@@ -179,22 +258,45 @@ class _Person:
         flag = "H" if high is not None and value > high else "L" if low is not None and value < low else "N"
         words = {"H": "High", "L": "Low", "N": "Normal"}[flag]
         return self.observation(
-            enc, day, "laboratory", code, display, valueQuantity=self.quantity(value, unit),
-            referenceRange=[rng], interpretation=[_cc(INTERP, flag, words)],
-            performer=[self.lab_org])
+            enc,
+            day,
+            "laboratory",
+            code,
+            display,
+            valueQuantity=self.quantity(value, unit),
+            referenceRange=[rng],
+            interpretation=[_cc(INTERP, flag, words)],
+            performer=[self.lab_org],
+        )
 
-    def vitals(self, enc: Resource, day: date, systolic: int, diastolic: int, weight: float,
-               fever: bool = False) -> None:
-        self.observation(enc, day, "vital-signs", "85354-9", "Blood pressure panel with all children optional",
-                         component=[
-                             {"code": _cc(LOINC, "8480-6", "Systolic blood pressure"),
-                              "valueQuantity": self.quantity(systolic, "mm[Hg]")},
-                             {"code": _cc(LOINC, "8462-4", "Diastolic blood pressure"),
-                              "valueQuantity": self.quantity(diastolic, "mm[Hg]")}])
+    def vitals(
+        self, enc: Resource, day: date, systolic: int, diastolic: int, weight: float, fever: bool = False
+    ) -> None:
+        self.observation(
+            enc,
+            day,
+            "vital-signs",
+            "85354-9",
+            "Blood pressure panel with all children optional",
+            component=[
+                {
+                    "code": _cc(LOINC, "8480-6", "Systolic blood pressure"),
+                    "valueQuantity": self.quantity(systolic, "mm[Hg]"),
+                },
+                {
+                    "code": _cc(LOINC, "8462-4", "Diastolic blood pressure"),
+                    "valueQuantity": self.quantity(diastolic, "mm[Hg]"),
+                },
+            ],
+        )
         values = {
-            "heart_rate": self.rng.randint(68, 84) + (14 if fever else 0), "body_weight": weight,
-            "body_height": self.height, "bmi": round(weight / (self.height / 100) ** 2, 1),
-            "body_temperature": round(self.rng.uniform(38.1, 38.6) if fever else self.rng.uniform(36.5, 37.1), 1),
+            "heart_rate": self.rng.randint(68, 84) + (14 if fever else 0),
+            "body_weight": weight,
+            "body_height": self.height,
+            "bmi": round(weight / (self.height / 100) ** 2, 1),
+            "body_temperature": round(
+                self.rng.uniform(38.1, 38.6) if fever else self.rng.uniform(36.5, 37.1), 1
+            ),
             "respiratory_rate": self.rng.randint(14, 18) + (4 if fever else 0),
             "oxygen_saturation": self.rng.randint(94, 96) if fever else self.rng.randint(97, 99),
         }
@@ -204,30 +306,67 @@ class _Person:
             self.observation(enc, day, "vital-signs", code, display, valueQuantity=self.quantity(value, unit))
 
     def social(self, enc: Resource, day: date, smoking: str) -> None:
-        self.observation(enc, day, "social-history", "72166-2", "Tobacco smoking status",
-                         valueCodeableConcept=_cc(SNOMED, *SMOKING[smoking]))
-        self.observation(enc, day, "survey", "72109-2", "Total score [AUDIT-C]",
-                         valueQuantity={"value": self.rng.randint(1, 3), "unit": "{score}", "system": UCUM,
-                                        "code": "{score}"})
-        self.observation(enc, day, "survey", "44261-6",
-                         "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
-                         valueQuantity={"value": self.rng.randint(2, 7), "unit": "{score}", "system": UCUM,
-                                        "code": "{score}"})
+        self.observation(
+            enc,
+            day,
+            "social-history",
+            "72166-2",
+            "Tobacco smoking status",
+            valueCodeableConcept=_cc(SNOMED, *SMOKING[smoking]),
+        )
+        self.observation(
+            enc,
+            day,
+            "survey",
+            "72109-2",
+            "Total score [AUDIT-C]",
+            valueQuantity={
+                "value": self.rng.randint(1, 3),
+                "unit": "{score}",
+                "system": UCUM,
+                "code": "{score}",
+            },
+        )
+        self.observation(
+            enc,
+            day,
+            "survey",
+            "44261-6",
+            "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+            valueQuantity={
+                "value": self.rng.randint(2, 7),
+                "unit": "{score}",
+                "system": UCUM,
+                "code": "{score}",
+            },
+        )
 
     def lipid_panel(self, enc: Resource, day: date, treated: bool) -> None:
         shift = -45 if treated else 0
         ldl = round(self.rng.uniform(135, 155) + shift)
         hdl = round(self.rng.uniform(44, 52))
         tg = round(self.rng.uniform(150, 185) + shift / 3)
-        results = [self.lab(enc, day, "total_cholesterol", float(ldl + hdl + round(tg / 5))),
-                   self.lab(enc, day, "ldl", float(ldl)), self.lab(enc, day, "hdl", float(hdl)),
-                   self.lab(enc, day, "triglycerides", float(tg))]
-        self.b.add({"resourceType": "DiagnosticReport", "status": "final",
-                    "category": [_cc("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB", "Laboratory")],
-                    "code": _cc(LOINC, "57698-3", "Lipid panel with direct LDL - Serum or Plasma"),
-                    "subject": self.patient, "encounter": enc, "effectiveDateTime": _dt(day),
-                    "issued": _dt(day, "16:00"), "performer": [self.lab_org], "resultsInterpreter": [self.pathologist],
-                    "result": results})
+        results = [
+            self.lab(enc, day, "total_cholesterol", float(ldl + hdl + round(tg / 5))),
+            self.lab(enc, day, "ldl", float(ldl)),
+            self.lab(enc, day, "hdl", float(hdl)),
+            self.lab(enc, day, "triglycerides", float(tg)),
+        ]
+        self.b.add(
+            {
+                "resourceType": "DiagnosticReport",
+                "status": "final",
+                "category": [_cc("http://terminology.hl7.org/CodeSystem/v2-0074", "LAB", "Laboratory")],
+                "code": _cc(LOINC, "57698-3", "Lipid panel with direct LDL - Serum or Plasma"),
+                "subject": self.patient,
+                "encounter": enc,
+                "effectiveDateTime": _dt(day),
+                "issued": _dt(day, "16:00"),
+                "performer": [self.lab_org],
+                "resultsInterpreter": [self.pathologist],
+                "result": results,
+            }
+        )
 
     def metabolic_panel(self, enc: Resource, day: date) -> None:
         creat = round(self.rng.uniform(0.7, 0.95), 2)
@@ -237,41 +376,93 @@ class _Person:
         self.lab(enc, day, "sodium", float(self.rng.randint(137, 143)))
 
     def cbc(self, enc: Resource, day: date, pregnant: bool = False) -> None:
-        self.lab(enc, day, "hemoglobin", round(self.rng.uniform(11.4, 12.2) if pregnant else
-                                               self.rng.uniform(12.6, 14.0), 1))
+        self.lab(
+            enc,
+            day,
+            "hemoglobin",
+            round(self.rng.uniform(11.4, 12.2) if pregnant else self.rng.uniform(12.6, 14.0), 1),
+        )
         self.lab(enc, day, "wbc", round(self.rng.uniform(5.2, 8.4), 1))
         self.lab(enc, day, "platelets", float(self.rng.randint(210, 320)))
 
     # --- other resources ---------------------------------------------------------------------------
-    def condition(self, code: str, display: str, onset: date, enc: Resource, abated: date | None = None,
-                  category: str = "problem-list-item") -> Resource:
+    def condition(
+        self,
+        code: str,
+        display: str,
+        onset: date,
+        enc: Resource,
+        abated: date | None = None,
+        category: str = "problem-list-item",
+    ) -> Resource:
         cond: Resource = {
             "resourceType": "Condition",
-            "clinicalStatus": _cc("http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                  "resolved" if abated else "active", "Resolved" if abated else "Active"),
-            "verificationStatus": _cc("http://terminology.hl7.org/CodeSystem/condition-ver-status",
-                                      "confirmed", "Confirmed"),
-            "category": [_cc("http://terminology.hl7.org/CodeSystem/condition-category", category,
-                             category.replace("-", " ").title())],
-            "code": _cc(SNOMED, code, display), "subject": self.patient, "encounter": enc,
-            "onsetDateTime": _dt(onset), "recordedDate": _dt(onset),
+            "clinicalStatus": _cc(
+                "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "resolved" if abated else "active",
+                "Resolved" if abated else "Active",
+            ),
+            "verificationStatus": _cc(
+                "http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", "Confirmed"
+            ),
+            "category": [
+                _cc(
+                    "http://terminology.hl7.org/CodeSystem/condition-category",
+                    category,
+                    category.replace("-", " ").title(),
+                )
+            ],
+            "code": _cc(SNOMED, code, display),
+            "subject": self.patient,
+            "encounter": enc,
+            "onsetDateTime": _dt(onset),
+            "recordedDate": _dt(onset),
         }
         if abated:
             cond["abatementDateTime"] = _dt(abated)
         return self.b.add(cond)
 
-    def prescribe(self, day: date, enc: Resource, status: str, rxcui: str, display: str, sig: str,
-                  per_day: int = 1, days: int | None = None, medication: Resource | None = None) -> Resource:
+    def prescribe(
+        self,
+        day: date,
+        enc: Resource,
+        status: str,
+        rxcui: str,
+        display: str,
+        sig: str,
+        per_day: int = 1,
+        days: int | None = None,
+        medication: Resource | None = None,
+    ) -> Resource:
         timing: Resource = {"repeat": {"frequency": per_day, "period": 1, "periodUnit": "d"}}
         if days:
             timing["repeat"]["boundsDuration"] = {"value": days, "unit": "days", "system": UCUM, "code": "d"}
         req: Resource = {
-            "resourceType": "MedicationRequest", "status": status, "intent": "order", "subject": self.patient,
-            "encounter": enc, "authoredOn": _dt(day), "requester": self.gp,
-            "dosageInstruction": [{"sequence": 1, "text": sig, "timing": timing, "route": _cc(
-                SNOMED, "26643006", "Oral route"), "doseAndRate": [{"doseQuantity": {
-                    "value": 1, "unit": "tablet", "system": "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm",
-                    "code": "TAB"}}]}],
+            "resourceType": "MedicationRequest",
+            "status": status,
+            "intent": "order",
+            "subject": self.patient,
+            "encounter": enc,
+            "authoredOn": _dt(day),
+            "requester": self.gp,
+            "dosageInstruction": [
+                {
+                    "sequence": 1,
+                    "text": sig,
+                    "timing": timing,
+                    "route": _cc(SNOMED, "26643006", "Oral route"),
+                    "doseAndRate": [
+                        {
+                            "doseQuantity": {
+                                "value": 1,
+                                "unit": "tablet",
+                                "system": "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm",
+                                "code": "TAB",
+                            }
+                        }
+                    ],
+                }
+            ],
         }
         if medication is not None:
             req["medicationReference"] = {**medication, "display": display}
@@ -281,23 +472,39 @@ class _Person:
 
     def immunize(self, day: date, cvx: str, display: str, where: str, status: str = "completed") -> None:
         imm: Resource = {
-            "resourceType": "Immunization", "status": status, "vaccineCode": _cc(CVX, cvx, display),
-            "patient": self.patient, "occurrenceDateTime": _dt(day, "11:00"), "primarySource": True,
+            "resourceType": "Immunization",
+            "status": status,
+            "vaccineCode": _cc(CVX, cvx, display),
+            "patient": self.patient,
+            "occurrenceDateTime": _dt(day, "11:00"),
+            "primarySource": True,
             "location": {"display": where},
         }
         if status == "not-done":
-            imm["statusReason"] = _cc("http://terminology.hl7.org/CodeSystem/v3-ActReason", "PATOBJ",
-                                      "patient objection")
+            imm["statusReason"] = _cc(
+                "http://terminology.hl7.org/CodeSystem/v3-ActReason", "PATOBJ", "patient objection"
+            )
         else:
             imm["lotNumber"] = f"FL{self.rng.randint(10000, 99999)}"
             imm["site"] = _cc("http://terminology.hl7.org/CodeSystem/v3-ActSite", "LA", "left arm")
             imm["performer"] = [{"actor": self.np}]
         self.b.add(imm)
 
-    def procedure(self, code: str, display: str, start: str, end: str | None, enc: Resource | None,
-                  reason: str | None = None) -> None:
-        proc: Resource = {"resourceType": "Procedure", "status": "completed", "code": _cc(SNOMED, code, display),
-                          "subject": self.patient}
+    def procedure(
+        self,
+        code: str,
+        display: str,
+        start: str,
+        end: str | None,
+        enc: Resource | None,
+        reason: str | None = None,
+    ) -> None:
+        proc: Resource = {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": _cc(SNOMED, code, display),
+            "subject": self.patient,
+        }
         if end:
             proc["performedPeriod"] = {"start": start, "end": end}
         else:
@@ -310,17 +517,36 @@ class _Person:
 
     def note(self, day: date, enc: Resource, author: Resource, loinc: str, title: str, text: str) -> None:
         display = {"11506-3": "Progress note", "34117-2": "History and physical note"}[loinc]
-        self.b.add({
-            "resourceType": "DocumentReference", "status": "current", "docStatus": "final",
-            "type": _cc(LOINC, loinc, display),
-            "category": [_cc("http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
-                             "clinical-note", "Clinical Note")],
-            "subject": self.patient, "date": _dt(day, "17:00"), "author": [author], "description": title,
-            "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "title": title,
-                                        "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
-                                        "creation": _dt(day, "17:00")}}],
-            "context": {"encounter": [enc], "period": {"start": _dt(day), "end": _dt(day, "10:15")}},
-        })
+        self.b.add(
+            {
+                "resourceType": "DocumentReference",
+                "status": "current",
+                "docStatus": "final",
+                "type": _cc(LOINC, loinc, display),
+                "category": [
+                    _cc(
+                        "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
+                        "clinical-note",
+                        "Clinical Note",
+                    )
+                ],
+                "subject": self.patient,
+                "date": _dt(day, "17:00"),
+                "author": [author],
+                "description": title,
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": "text/plain; charset=utf-8",
+                            "title": title,
+                            "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                            "creation": _dt(day, "17:00"),
+                        }
+                    }
+                ],
+                "context": {"encounter": [enc], "period": {"start": _dt(day), "end": _dt(day, "10:15")}},
+            }
+        )
 
 
 def generate_person(seed: int = 42, today: date = date(2026, 11, 1)) -> tuple[Resource, Resource]:
@@ -336,7 +562,7 @@ def generate_person(seed: int = 42, today: date = date(2026, 11, 1)) -> tuple[Re
     # 366-day steps plus a little slack keep the span over six full years.
     wellness = [last - timedelta(days=366 * k + (rng.randint(0, 15) if k else 0)) for k in range(6, -1, -1)]
     start = wellness[0]
-    a1c_curve = [5.4, 5.5, 5.6, 6.1, 6.4, 6.2, 6.1]   # drifts up, then eases after metformin
+    a1c_curve = [5.4, 5.5, 5.6, 6.1, 6.4, 6.2, 6.1]  # drifts up, then eases after metformin
     followup_a1c = {3: 6.2, 4: 6.5, 5: 6.2}
     bp = [(118, 76), (120, 78), (126, 82), (142, 90), (134, 86), (130, 84), (128, 82)]
     smoking = ["some_day", "some_day", "every_day", "every_day", "every_day", "every_day", "every_day"]
@@ -380,53 +606,121 @@ def generate_person(seed: int = 42, today: date = date(2026, 11, 1)) -> tuple[Re
     # Pregnancy with prenatal visits, an anatomy ultrasound and Tdap in the third trimester.
     preg_enc = None
     for i, day in enumerate(prenatal_days):
-        enc = encounters[day] = p.encounter(day, "prenatal_initial" if i == 0 else "prenatal", p.midwife,
-                                            ("72892002", "Normal pregnancy"))
+        enc = encounters[day] = p.encounter(
+            day, "prenatal_initial" if i == 0 else "prenatal", p.midwife, ("72892002", "Normal pregnancy")
+        )
         p.vitals(enc, day, 112 + rng.randint(0, 6), 70 + rng.randint(0, 6), weight_at(day))
         if i == 0:
             preg_enc = enc
             p.condition("72892002", "Normal pregnancy", conceived + timedelta(weeks=2), enc, abated=delivered)
             p.cbc(enc, day, pregnant=True)
-            p.observation(enc, day, "social-history", "72166-2", "Tobacco smoking status",
-                          valueCodeableConcept=_cc(SNOMED, *SMOKING["former"]))
+            p.observation(
+                enc,
+                day,
+                "social-history",
+                "72166-2",
+                "Tobacco smoking status",
+                valueCodeableConcept=_cc(SNOMED, *SMOKING["former"]),
+            )
         if i == 2:
-            p.procedure("271442007", "Fetal anatomy study", _dt(day, "10:00"), _dt(day, "10:40"), enc,
-                        "Routine second-trimester anatomy scan")
+            p.procedure(
+                "271442007",
+                "Fetal anatomy study",
+                _dt(day, "10:00"),
+                _dt(day, "10:40"),
+                enc,
+                "Routine second-trimester anatomy scan",
+            )
         if i == 4:
             p.immunize(day, "115", "Tdap", "Riverside Family Medicine")
     assert preg_enc is not None
 
     # Sick visits.
-    bron = encounters[sick_bronchitis] = p.encounter(sick_bronchitis, "sick", p.np, ("10509002", "Acute bronchitis"))
+    bron = encounters[sick_bronchitis] = p.encounter(
+        sick_bronchitis, "sick", p.np, ("10509002", "Acute bronchitis")
+    )
     p.vitals(bron, sick_bronchitis, 124, 80, weight_at(sick_bronchitis), fever=True)
-    p.condition("10509002", "Acute bronchitis", sick_bronchitis - timedelta(days=4), bron,
-                abated=sick_bronchitis + timedelta(days=18), category="encounter-diagnosis")
-    p.prescribe(sick_bronchitis, bron, "completed", "308182", "amoxicillin 500 MG Oral Capsule",
-                "Take 1 capsule by mouth three times daily for 7 days", per_day=3, days=7)
+    p.condition(
+        "10509002",
+        "Acute bronchitis",
+        sick_bronchitis - timedelta(days=4),
+        bron,
+        abated=sick_bronchitis + timedelta(days=18),
+        category="encounter-diagnosis",
+    )
+    p.prescribe(
+        sick_bronchitis,
+        bron,
+        "completed",
+        "308182",
+        "amoxicillin 500 MG Oral Capsule",
+        "Take 1 capsule by mouth three times daily for 7 days",
+        per_day=3,
+        days=7,
+    )
     back = encounters[sick_back] = p.encounter(sick_back, "sick", p.gp, ("279039007", "Low back pain"))
     p.vitals(back, sick_back, 130, 84, weight_at(sick_back))
-    p.condition("279039007", "Low back pain", sick_back - timedelta(days=6), back,
-                abated=sick_back + timedelta(days=40), category="encounter-diagnosis")
+    p.condition(
+        "279039007",
+        "Low back pain",
+        sick_back - timedelta(days=6),
+        back,
+        abated=sick_back + timedelta(days=40),
+        category="encounter-diagnosis",
+    )
 
     # Chronic conditions and their medicines.
     w = wellness
     p.condition("714628002", "Prediabetes", w[3], encounters[w[3]])
     p.condition("59621000", "Essential hypertension", w[3], encounters[w[3]])
     p.condition("55822004", "Hyperlipidemia", w[3], encounters[w[3]])
-    p.prescribe(w[3], encounters[w[3]], "active", "314076", "lisinopril 10 MG Oral Tablet",
-                "Take 1 tablet by mouth once daily")
-    p.prescribe(w[3], encounters[w[3]], "active", "617310", "atorvastatin 20 MG Oral Tablet",
-                "Take 1 tablet by mouth once daily at bedtime")
-    metformin_day = followups[4]   # A1c 6.5 six months after the diagnosis
-    metformin = p.b.add({"resourceType": "Medication", "status": "active", "code": _cc(
-        RXNORM, "860975", "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet")})
-    p.prescribe(metformin_day, encounters[metformin_day], "active", "860975",
-                "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet",
-                "Take 1 tablet by mouth once daily with the evening meal", medication=metformin)
-    p.b.add({"resourceType": "MedicationStatement", "status": "active",
-             "medicationCodeableConcept": _cc(RXNORM, "636671", "Vitamin D3 1000 UNT Oral Tablet"),
-             "subject": p.patient, "effectivePeriod": {"start": _dt(w[2])}, "dateAsserted": _dt(w[2]),
-             "informationSource": p.patient, "dosage": [{"text": "1 tablet by mouth once daily"}]})
+    p.prescribe(
+        w[3],
+        encounters[w[3]],
+        "active",
+        "314076",
+        "lisinopril 10 MG Oral Tablet",
+        "Take 1 tablet by mouth once daily",
+    )
+    p.prescribe(
+        w[3],
+        encounters[w[3]],
+        "active",
+        "617310",
+        "atorvastatin 20 MG Oral Tablet",
+        "Take 1 tablet by mouth once daily at bedtime",
+    )
+    metformin_day = followups[4]  # A1c 6.5 six months after the diagnosis
+    metformin = p.b.add(
+        {
+            "resourceType": "Medication",
+            "status": "active",
+            "code": _cc(
+                RXNORM, "860975", "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet"
+            ),
+        }
+    )
+    p.prescribe(
+        metformin_day,
+        encounters[metformin_day],
+        "active",
+        "860975",
+        "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet",
+        "Take 1 tablet by mouth once daily with the evening meal",
+        medication=metformin,
+    )
+    p.b.add(
+        {
+            "resourceType": "MedicationStatement",
+            "status": "active",
+            "medicationCodeableConcept": _cc(RXNORM, "636671", "Vitamin D3 1000 UNT Oral Tablet"),
+            "subject": p.patient,
+            "effectivePeriod": {"start": _dt(w[2])},
+            "dateAsserted": _dt(w[2]),
+            "informationSource": p.patient,
+            "dosage": [{"text": "1 tablet by mouth once daily"}],
+        }
+    )
 
     # Allergies: peanut known since childhood; hives after the amoxicillin course put penicillin on the list.
     hives = sick_bronchitis + timedelta(days=9)
@@ -434,16 +728,26 @@ def generate_person(seed: int = 42, today: date = date(2026, 11, 1)) -> tuple[Re
         ("91935009", "Allergy to peanuts", "food", "low", ("271807003", "Eruption of skin"), start),
         ("91936005", "Allergy to penicillin", "medication", "high", ("247472004", "Hives"), hives),
     ):
-        p.b.add({
-            "resourceType": "AllergyIntolerance",
-            "clinicalStatus": _cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
-                                  "active", "Active"),
-            "verificationStatus": _cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
-                                      "confirmed", "Confirmed"),
-            "type": "allergy", "category": [category], "criticality": criticality,
-            "code": _cc(SNOMED, code, display), "patient": p.patient, "recordedDate": _dt(recorded),
-            "reaction": [{"manifestation": [_cc(SNOMED, *manifestation)], "severity": "moderate"}],
-        })
+        p.b.add(
+            {
+                "resourceType": "AllergyIntolerance",
+                "clinicalStatus": _cc(
+                    "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active"
+                ),
+                "verificationStatus": _cc(
+                    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification",
+                    "confirmed",
+                    "Confirmed",
+                ),
+                "type": "allergy",
+                "category": [category],
+                "criticality": criticality,
+                "code": _cc(SNOMED, code, display),
+                "patient": p.patient,
+                "recordedDate": _dt(recorded),
+                "reaction": [{"manifestation": [_cc(SNOMED, *manifestation)], "severity": "moderate"}],
+            }
+        )
 
     # Flu shots each autumn (several CVX codes); one season declined at the clinic, given later elsewhere.
     codes = list(FLU_VACCINES)
@@ -462,42 +766,88 @@ def generate_person(seed: int = 42, today: date = date(2026, 11, 1)) -> tuple[Re
             p.immunize(day, cvx, FLU_VACCINES[cvx], "Riverside Family Medicine")
     covid = start + timedelta(days=rng.randint(420, 460))
     for dose in (covid, covid + timedelta(days=21)):
-        p.immunize(dose, "208", "SARS-COV-2 (COVID-19) vaccine, mRNA, spike protein, LNP, preservative free, "
-                   "30 mcg/0.3mL dose", "Corner Pharmacy")
+        p.immunize(
+            dose,
+            "208",
+            "SARS-COV-2 (COVID-19) vaccine, mRNA, spike protein, LNP, preservative free, 30 mcg/0.3mL dose",
+            "Corner Pharmacy",
+        )
 
     # Screening and preventive procedures.
     colo = w[5] + timedelta(days=rng.randint(30, 60))
-    p.procedure("73761001", "Colonoscopy", _dt(colo, "08:00"), _dt(colo, "08:45"), None,
-                "Colorectal cancer screening")
+    p.procedure(
+        "73761001", "Colonoscopy", _dt(colo, "08:00"), _dt(colo, "08:45"), None, "Colorectal cancer screening"
+    )
     dental = w[4] + timedelta(days=rng.randint(40, 80))
-    p.procedure("1260009003", "Removal of supragingival plaque and calculus from all teeth using dental "
-                "instrument (procedure)", _dt(dental, "14:00"), None, None, "Routine dental cleaning")
+    p.procedure(
+        "1260009003",
+        "Removal of supragingival plaque and calculus from all teeth using dental instrument (procedure)",
+        _dt(dental, "14:00"),
+        None,
+        None,
+        "Routine dental cleaning",
+    )
 
     # Clinical notes in plain language (fictional clinicians, no real people).
-    p.note(prenatal_days[0], preg_enc, p.midwife, "34117-2", "Prenatal intake",
-           "Prenatal intake visit at about 9 weeks by dates. Patient feels well apart from mild nausea. "
-           "She stopped smoking when she learned she was pregnant. Prenatal vitamins started, CBC drawn, "
-           "dating ultrasound scheduled. Follow up in 4 weeks.")
-    p.note(sick_bronchitis, bron, p.np, "11506-3", "Cough and fever",
-           "Seen for five days of productive cough and low-grade fever. Lungs with scattered rhonchi, no "
-           "focal findings. Assessed as acute bronchitis. Amoxicillin for 7 days, fluids and rest; return if "
-           "short of breath. Addendum: hives two days after finishing amoxicillin, resolved with an "
-           "antihistamine; penicillin allergy added to the chart.")
-    p.note(sick_back, back, p.gp, "11506-3", "Low back pain",
-           "Lower back pain for six days after lifting boxes at home. No leg weakness or numbness. "
-           "Assessed as mechanical low back pain. Advised to stay active, heat, and short course of "
-           "over-the-counter pain relief. Physical therapy exercises given.")
-    p.note(metformin_day, encounters[metformin_day], p.np, "11506-3", "Prediabetes follow-up",
-           "Follow-up for prediabetes. Hemoglobin A1c has risen over the last year. Discussed diet, "
-           "walking 30 minutes most days and smoking cessation. Starting metformin extended release "
-           "500 mg with the evening meal. Recheck A1c in six months.")
-    p.note(last, encounters[last], p.gp, "11506-3", "Annual wellness visit",
-           f"Annual wellness visit. Blood pressure {bp[-1][0]}/{bp[-1][1]} on lisinopril. BMI {p.last_bmi}. "
-           "Still smoking about half a pack a day; cessation options discussed again. Fasting labs and "
-           "A1c drawn. Flu vaccine offered per season. Continue current medicines.")
+    p.note(
+        prenatal_days[0],
+        preg_enc,
+        p.midwife,
+        "34117-2",
+        "Prenatal intake",
+        "Prenatal intake visit at about 9 weeks by dates. Patient feels well apart from mild nausea. "
+        "She stopped smoking when she learned she was pregnant. Prenatal vitamins started, CBC drawn, "
+        "dating ultrasound scheduled. Follow up in 4 weeks.",
+    )
+    p.note(
+        sick_bronchitis,
+        bron,
+        p.np,
+        "11506-3",
+        "Cough and fever",
+        "Seen for five days of productive cough and low-grade fever. Lungs with scattered rhonchi, no "
+        "focal findings. Assessed as acute bronchitis. Amoxicillin for 7 days, fluids and rest; return if "
+        "short of breath. Addendum: hives two days after finishing amoxicillin, resolved with an "
+        "antihistamine; penicillin allergy added to the chart.",
+    )
+    p.note(
+        sick_back,
+        back,
+        p.gp,
+        "11506-3",
+        "Low back pain",
+        "Lower back pain for six days after lifting boxes at home. No leg weakness or numbness. "
+        "Assessed as mechanical low back pain. Advised to stay active, heat, and short course of "
+        "over-the-counter pain relief. Physical therapy exercises given.",
+    )
+    p.note(
+        metformin_day,
+        encounters[metformin_day],
+        p.np,
+        "11506-3",
+        "Prediabetes follow-up",
+        "Follow-up for prediabetes. Hemoglobin A1c has risen over the last year. Discussed diet, "
+        "walking 30 minutes most days and smoking cessation. Starting metformin extended release "
+        "500 mg with the evening meal. Recheck A1c in six months.",
+    )
+    p.note(
+        last,
+        encounters[last],
+        p.gp,
+        "11506-3",
+        "Annual wellness visit",
+        f"Annual wellness visit. Blood pressure {bp[-1][0]}/{bp[-1][1]} on lisinopril. BMI {p.last_bmi}. "
+        "Still smoking about half a pack a day; cessation options discussed again. Fasting labs and "
+        "A1c drawn. Flu vaccine offered per season. Continue current medicines.",
+    )
 
-    bundle: Resource = {"resourceType": "Bundle", "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                        "type": "collection", "timestamp": _dt(today, "12:00"), "entry": p.b.entries}
+    bundle: Resource = {
+        "resourceType": "Bundle",
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "type": "collection",
+        "timestamp": _dt(today, "12:00"),
+        "entry": p.b.entries,
+    }
     return bundle, compute_truth(bundle)
 
 
@@ -534,48 +884,74 @@ def compute_truth(bundle: Resource) -> Resource:
     counts: dict[str, int] = {}
     for r in resources:
         counts[r["resourceType"]] = counts.get(r["resourceType"], 0) + 1
-    of = lambda kind: [r for r in resources if r["resourceType"] == kind]  # noqa: E731
+
+    def of(kind: str) -> list[Resource]:
+        return [r for r in resources if r["resourceType"] == kind]
+
     patient = of("Patient")[0]
     name = patient["name"][0]
     obs = sorted(of("Observation"), key=lambda o: _when(o["effectiveDateTime"]))
 
     a1c = [o for o in obs if "4548-4" in _codes(o["code"], LOINC)]
-    hba1c: Resource = {"count": len(a1c), "latest": None,
-                       "series": [{"date": o["effectiveDateTime"][:10], "value": o["valueQuantity"]["value"]}
-                                  for o in a1c]}
+    hba1c: Resource = {
+        "count": len(a1c),
+        "latest": None,
+        "series": [{"date": o["effectiveDateTime"][:10], "value": o["valueQuantity"]["value"]} for o in a1c],
+    }
     if a1c:
         q = a1c[-1]["valueQuantity"]
         hba1c["latest"] = {"value": q["value"], "unit": q["unit"], **_stamp(a1c[-1]["effectiveDateTime"])}
 
-    flu = sorted((i for i in of("Immunization") if i["status"] not in ("not-done", "entered-in-error")
-                  and _codes(i["vaccineCode"], CVX) & FLU_CVX), key=lambda i: _when(i["occurrenceDateTime"]))
-    flu_shots: Resource = {"count": len(flu), "latest": None, "dates": [i["occurrenceDateTime"][:10] for i in flu]}
+    flu = sorted(
+        (
+            i
+            for i in of("Immunization")
+            if i["status"] not in ("not-done", "entered-in-error") and _codes(i["vaccineCode"], CVX) & FLU_CVX
+        ),
+        key=lambda i: _when(i["occurrenceDateTime"]),
+    )
+    flu_shots: Resource = {
+        "count": len(flu),
+        "latest": None,
+        "dates": [i["occurrenceDateTime"][:10] for i in flu],
+    }
     if flu:
         last = flu[-1]
-        flu_shots["latest"] = {"cvx": sorted(_codes(last["vaccineCode"], CVX) & FLU_CVX)[0],
-                               "display": _display(last["vaccineCode"]), **_stamp(last["occurrenceDateTime"])}
+        flu_shots["latest"] = {
+            "cvx": sorted(_codes(last["vaccineCode"], CVX) & FLU_CVX)[0],
+            "display": _display(last["vaccineCode"]),
+            **_stamp(last["occurrenceDateTime"]),
+        }
 
     lipids: Resource = {}
     vitals: Resource = {}
     smoking: Resource | None = None
-    for o in obs:   # oldest first, so later ones overwrite
+    for o in obs:  # oldest first, so later ones overwrite
         codes = _codes(o["code"], LOINC)
         when = _stamp(o["effectiveDateTime"])
-        quantity = o.get("valueQuantity")
+        quantity: Resource = o.get("valueQuantity") or {}
         for code in codes & LIPIDS.keys():
             lipids[LIPIDS[code]] = {"value": quantity["value"], "unit": quantity["unit"], **when}
         for code in codes & TRUTH_VITALS.keys():
             vitals[TRUTH_VITALS[code]] = {"value": quantity["value"], "unit": quantity["unit"], **when}
         if "85354-9" in codes:
             parts = {next(iter(_codes(c["code"], LOINC))): c["valueQuantity"] for c in o["component"]}
-            vitals["blood_pressure"] = {"systolic": parts["8480-6"]["value"], "diastolic": parts["8462-4"]["value"],
-                                        **when, "unit": parts["8480-6"]["unit"]}
+            vitals["blood_pressure"] = {
+                "systolic": parts["8480-6"]["value"],
+                "diastolic": parts["8462-4"]["value"],
+                **when,
+                "unit": parts["8480-6"]["unit"],
+            }
         if "72166-2" in codes:
             smoking = {"value": _display(o["valueCodeableConcept"]), **when}
 
     conditions = of("Condition")
-    active = [c for c in conditions if "active" in _codes(c.get("clinicalStatus"),
-                                                         "http://terminology.hl7.org/CodeSystem/condition-clinical")]
+    active = [
+        c
+        for c in conditions
+        if "active"
+        in _codes(c.get("clinicalStatus"), "http://terminology.hl7.org/CodeSystem/condition-clinical")
+    ]
     snomed = set().union(*(_codes(c["code"], SNOMED) for c in conditions))
     pregnancy = [c for c in conditions if _codes(c["code"], SNOMED) & PREGNANCY_SNOMED]
 
@@ -590,28 +966,52 @@ def compute_truth(bundle: Resource) -> Resource:
         m["n_requests"] += 1
         m["statuses"] = sorted({*m["statuses"], r["status"]})
         m["last_authored"] = r["authoredOn"]
-    active_meds = {med_name(r) for r in of("MedicationRequest") + of("MedicationStatement") if r["status"] == "active"}
+    active_meds = {
+        med_name(r) for r in of("MedicationRequest") + of("MedicationStatement") if r["status"] == "active"
+    }
 
     return {
-        "bundle_type": bundle["type"], "patient_id": patient["id"],
+        "bundle_type": bundle["type"],
+        "patient_id": patient["id"],
         "name": f"{name['given'][0]} {name['family']}",
         "name_with_prefix": " ".join([*name.get("prefix", []), name["given"][0], name["family"]]),
-        "gender": patient["gender"], "birth_date": patient["birthDate"],
-        "resource_counts": dict(sorted(counts.items())), "total_resources": len(resources),
-        "hba1c": hba1c, "flu_shots": flu_shots,
+        "gender": patient["gender"],
+        "birth_date": patient["birthDate"],
+        "resource_counts": dict(sorted(counts.items())),
+        "total_resources": len(resources),
+        "hba1c": hba1c,
+        "flu_shots": flu_shots,
         "flu_cvx_codes_used": sorted({c for i in flu for c in _codes(i["vaccineCode"], CVX)}, key=int),
-        "latest_lipids": dict(sorted(lipids.items())), "latest_vitals": dict(sorted(vitals.items())),
+        "latest_lipids": dict(sorted(lipids.items())),
+        "latest_vitals": dict(sorted(vitals.items())),
         "latest_smoking_status": smoking,
-        "flags": {"diabetes": "44054006" in snomed, "prediabetes": "714628002" in snomed,
-                  "hypertension": "59621000" in snomed, "hyperlipidemia": "55822004" in snomed,
-                  "pregnancy_history": bool(pregnancy), "has_allergies": bool(of("AllergyIntolerance"))},
-        "pregnancy_conditions": [{"display": _display(c["code"]), "onset": c.get("onsetDateTime"),
-                                  "abatement": c.get("abatementDateTime")} for c in pregnancy],
+        "flags": {
+            "diabetes": "44054006" in snomed,
+            "prediabetes": "714628002" in snomed,
+            "hypertension": "59621000" in snomed,
+            "hyperlipidemia": "55822004" in snomed,
+            "pregnancy_history": bool(pregnancy),
+            "has_allergies": bool(of("AllergyIntolerance")),
+        },
+        "pregnancy_conditions": [
+            {
+                "display": _display(c["code"]),
+                "onset": c.get("onsetDateTime"),
+                "abatement": c.get("abatementDateTime"),
+            }
+            for c in pregnancy
+        ],
         "conditions": sorted({_display(c["code"]) for c in conditions}),
         "active_conditions": sorted({_display(c["code"]) for c in active}),
-        "allergies": [{"display": _display(a["code"]), "category": a.get("category", []),
-                       "criticality": a.get("criticality"), "recorded": a.get("recordedDate")}
-                      for a in of("AllergyIntolerance")],
+        "allergies": [
+            {
+                "display": _display(a["code"]),
+                "category": a.get("category", []),
+                "criticality": a.get("criticality"),
+                "recorded": a.get("recordedDate"),
+            }
+            for a in of("AllergyIntolerance")
+        ],
         "medications": sorted(meds.values(), key=lambda m: str(m["medication"])),
         "active_medications": sorted(active_meds),
     }

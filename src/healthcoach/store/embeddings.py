@@ -47,6 +47,8 @@ class Embedder(Embeddings):
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 path = self.model_path
                 if not (path / "config.json").exists() and not (path / "modules.json").exists():
                     raise ConfigError(f"no sentence-transformers model at {path}")

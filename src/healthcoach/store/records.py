@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from healthcoach.errors import NotFound
 from healthcoach.records.models import Category, Record
-from healthcoach.store.schema import Base, EmbeddingRow, RecordCodeRow, RecordRow, UserRow
+from healthcoach.store.schema import Base, ConsentEventRow, EmbeddingRow, RecordCodeRow, RecordRow, UserRow
 
 
 @event.listens_for(Engine, "connect")
@@ -63,6 +63,16 @@ class RecordStore:
             if row is None:
                 raise NotFound(f"no user named {user_id!r}")
             return row
+
+    def set_consent(self, user_id: str, *, records: bool | None = None, remote_llm: bool | None = None) -> UserRow:
+        """Change consent flags; each change is recorded with its time."""
+        with self.session() as s:
+            user = self.ensure_user(user_id, s)
+            for flag, value in (("use_records_in_chat", records), ("remote_llm", remote_llm)):
+                if value is not None and getattr(user, flag) != value:
+                    setattr(user, flag, value)
+                    s.add(ConsentEventRow(user_id=user_id, at=datetime.now(UTC), flag=flag, value=value))
+            return user
 
     def users(self) -> list[UserRow]:
         """All users, by name."""

@@ -69,3 +69,43 @@ class IngestRow(Base):
     user_id: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     report: Mapped[str] = mapped_column(Text)  # counts only, no record content
+
+
+class ConsentEventRow(Base):
+    """Every consent change with its time (shown in export; kept until the user is deleted)."""
+
+    __tablename__ = "consent_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    flag: Mapped[str] = mapped_column(String(40))
+    value: Mapped[bool] = mapped_column()
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)  # the Reply JSON for assistant turns
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who did what; for questions, which records were read (ids only, never content)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(40))  # ask, ingest, consent, export, delete, disconnect
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON: question, intent, record ids, counts
