@@ -62,3 +62,19 @@ def sample_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     out = tmp_path_factory.mktemp("sample")
     path, truth = write_person(out, seed=42, today=TODAY)
     return path, truth
+
+
+@pytest.fixture(scope="session")
+def shared_population(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder):  # type: ignore[no-untyped-def]
+    """(stores, facts, reports): every shared FHIR bundle ingested as its own user, consent on."""
+    from shared_data import load_facts, user_for
+
+    shared = require_shared("data/fhir")
+    facts = load_facts(shared.parent.parent)
+    stores = build_stores(settings_for(tmp_path_factory.mktemp("population")), embedder=embedder)
+    reports = {}
+    for p in facts:
+        user = user_for(p)
+        reports[user] = stores.ingestor.ingest(user, [shared / p["file"]])
+        stores.records.set_consent(user, records=True)
+    return stores, facts, reports

@@ -36,7 +36,7 @@ def _register_optional() -> None:
     # Commands whose modules land in later steps register themselves here when present.
     import importlib
 
-    for name in ("chat", "evals", "serve", "data", "wearables"):
+    for name in ("chat", "evals", "serve", "data", "wearables", "demo"):
         try:
             module = importlib.import_module(f"healthcoach.cli.{name}")
         except ModuleNotFoundError as exc:

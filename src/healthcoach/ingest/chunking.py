@@ -189,7 +189,16 @@ def rollup_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
 def build_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
     """Every chunk of a user's index, derived from the full record set (so it is rebuildable)."""
     out: list[Chunk] = []
-    for r in records:
+    notes_seen: dict[str, Record] = {}
+    for r in sorted(records, key=lambda r: (r.source.resource_type != "DocumentReference", r.id)):
+        if r.category is Category.document and r.text:
+            key = hashlib.sha256(r.text.encode()).hexdigest()
+            first = notes_seen.setdefault(key, r)
+            if first is not r:
+                # The same note exported twice (DocumentReference and DiagnosticReport): index its text once.
+                text = f"{describe(r)} Same text as the {first.label} of {first.date}."
+                out.append(Chunk(r.id, text, _meta("record", str(r.category), [r])))
+                continue
         out.extend(record_chunks(r))
     out.extend(series_chunks(user_id, records))
     out.extend(rollup_chunks(user_id, records))

@@ -35,7 +35,7 @@ class Intent(StrEnum):
 # Words for categories when no concept is named ("my meds", "my allergies", "my vaccines").
 CATEGORY_WORDS: list[tuple[str, Category]] = [
     (r"med(?:ication|icine)?s|prescriptions?|drugs? (?:am i|i'm|i am)|pills", Category.medication),
-    (r"allerg(?:y|ies|ic)", Category.allergy),
+    (r"allerg(?:y|ys|ies|ic)", Category.allergy),
     (r"vaccin(?:e|es|ations?)|immuni[sz]ations?|shots|jabs", Category.immunization),
     (r"conditions?|diagnos[ie]s|problems?|health issues|illness(?:es)?|medical history", Category.condition),
     (r"labs?|lab (?:tests?|results?|work)|blood ?(?:tests?|work)|test results", Category.lab),

@@ -172,6 +172,13 @@ class RecordStore:
             recs = [Record.model_validate_json(b) for b in rows]
         return {r.id: r for r in recs}
 
+    def resource_type_counts(self, user_id: str) -> Counter[str]:
+        """Records per source resource type (to reconcile with an export's own counts)."""
+        with self.session() as s:
+            rows = s.execute(select(RecordRow.resource_type, func.count()).where(RecordRow.user_id == user_id)
+                             .group_by(RecordRow.resource_type))
+            return Counter({t: n for t, n in rows})
+
     def snapshot(self, user_id: str) -> dict[str, str]:
         """id → content hash of every record of a user (to prove a failed ingest changed nothing)."""
         with self.session() as s:

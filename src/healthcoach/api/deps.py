@@ -1,0 +1,58 @@
+"""What the routes share: the built coach and stores, the authenticator, limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from starlette.concurrency import run_in_threadpool
+
+from healthcoach.api.auth import Authenticator
+from healthcoach.api.errors import InvalidRequest, Timeout
+from healthcoach.chat import ChatService
+from healthcoach.coach import Coach
+from healthcoach.container import Stores, build_coach, build_stores
+from healthcoach.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class CoachBundle:
+    """The parts a server needs, built once (tests and `demo` pass a pre-built one to share it)."""
+
+    stores: Stores
+    coach: Coach
+    chat: ChatService
+
+    @classmethod
+    def build(cls, settings: Settings, stores: Stores | None = None) -> CoachBundle:
+        """Stores, coach and chat service for these settings."""
+        stores = stores or build_stores(settings)
+        coach = build_coach(settings, stores)
+        return cls(stores, coach, ChatService(coach, stores.records))
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    bundle: CoachBundle
+    auth: Authenticator
+    timeout_s: float
+
+    def check_message(self, text: str, field: str = "message") -> None:
+        """Message length limit, with a clear 422."""
+        limit = self.settings.api.max_message_chars
+        if len(text) > limit:
+            raise InvalidRequest(f"{field} is {len(text)} characters long; the limit is {limit}")
+        if not text.strip():
+            raise InvalidRequest(f"{field} is empty")
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run blocking work in a worker thread, bounded by the request timeout."""
+        try:
+            return await asyncio.wait_for(run_in_threadpool(fn), self.timeout_s)
+        except TimeoutError:
+            raise Timeout(f"no answer within {self.timeout_s:g} s; please try again") from None

@@ -1,0 +1,1 @@
+"""API v1 routers; each module exposes router(deps) -> APIRouter."""

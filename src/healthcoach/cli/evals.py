@@ -1,0 +1,104 @@
+"""`healthcoach eval qa|safety|bench`: the eval suites, reports as JSON + Markdown (+ PNG)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+
+from healthcoach.cli.common import app_context, console, fail
+
+eval_app = typer.Typer(help="Evaluate: record QA, safety, benchmarks. Reports go to eval/results/.")
+DEFAULT_REPORT = Path("eval/results")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(eval_app, name="eval")
+
+
+@eval_app.command("qa")
+def qa(
+    ctx: typer.Context,
+    data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
+    report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write qa.json and qa.md."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the naive vector baseline."),
+) -> None:
+    """Record QA over the bundled person and the shared patients, beside a naive vector baseline."""
+    from healthcoach.container import build_coach
+    from healthcoach.evals.baseline import NaiveBaseline
+    from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
+    from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, run_cases, write_qa_report
+
+    app = app_context(ctx)
+    shared = data or default_shared_data()
+    with tempfile.TemporaryDirectory(prefix="hc-eval-") as tmp:
+        work = Path(tmp)
+        settings = eval_settings(work / "stores", app.settings)
+        persons = people(shared, work)
+        console.print(f"ingesting {len(persons)} people ...")
+        pop = ingest_population(settings, persons, progress=lambda n: console.print(f"  {n}", highlight=False))
+        coach = build_coach(settings, pop.stores)
+        cases = people_cases([(p.name, p.user_id, p.truth) for p in persons], phrasings_path())
+        console.print(f"asking {len(cases)} questions ...")
+        ours = run_cases(cases, coach_asker(coach, pop.stores))
+        base = None
+        if baseline:
+            console.print("indexing raw FHIR JSON for the naive baseline ...")
+            naive = NaiveBaseline(pop.stores.embedder)
+            for p in persons:
+                naive.index(p.user_id, p.bundle)
+            base = [naive.answer(c) for c in cases]
+        result = qa_report(ours, base)
+    paths = write_qa_report(result, report)
+    console.print(paths["md"].read_text(), highlight=False)
+
+
+def phrasings_path() -> Path:
+    from healthcoach.settings import packaged_dir
+
+    return packaged_dir("eval") / "suites" / "qa" / "phrasings.yaml"
+
+
+@eval_app.command("safety")
+def safety(
+    ctx: typer.Context,
+    dataset: list[Path] = typer.Option([], "--dataset", help="JSONL files (default: eval/suites/safety + shared dev sets)."),
+    report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write safety.json/.md/.png."),
+) -> None:
+    """Safety eval: per-label recall, false refusals, confusion matrix, latency."""
+    from healthcoach.evals.safety import default_datasets, load_cases, load_thresholds, run_safety, write_safety_report
+    from healthcoach.guardrails import Guardrails
+    from healthcoach.settings import packaged_dir
+
+    app = app_context(ctx)
+    eval_dir = packaged_dir("eval")
+    files = dataset or default_datasets(eval_dir, eval_dir.parent.parent / "shared")
+    cases = load_cases(files)
+    guards = Guardrails.load(app.settings.guardrails_dir, embedder=app.stores.embedder,
+                             cache_dir=app.settings.home / "cache", region=app.settings.region)
+
+    def classify(prompt: str, history: object) -> tuple[str, str]:
+        v = guards.check_input(prompt, list(history))  # type: ignore[call-overload]
+        return v.category, v.action
+
+    result = run_safety(cases, classify, load_thresholds(eval_dir / "thresholds.yaml"))
+    paths = write_safety_report(result, report)
+    console.print(Path(paths["md"] if isinstance(paths, dict) else paths).read_text(), highlight=False)
+    if not getattr(result, "passed", True):
+        fail("safety thresholds not met (see the report)")
+
+
+@eval_app.command("bench")
+def bench(
+    ctx: typer.Context,
+    report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write bench.json and bench.md."),
+    data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
+    only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, answers, guard, wearables, scale."),
+) -> None:
+    """Benchmarks: ingest vs raw encoder, re-ingest, answer and guard latency, wearables, scale."""
+    from healthcoach.evals.bench import run_bench
+
+    app = app_context(ctx)
+    result = run_bench(app.settings, data, report, set(only) or None, log=lambda m: console.print(m, highlight=False))
+    console.print(result["markdown"], highlight=False)

@@ -1,0 +1,152 @@
+"""Grounding check for LLM text: it may only restate what the grounded template answer already said.
+
+Extends the output guard (guards.check_output: diagnostic claims, dose directives, numbers and dates
+not in the evidence, after normalising 7.20 == 7.2, "March 5, 2024" == "2024-03-05" == "3/5/2024" and
+rounding to the shown precision) with what an LLM adds as failure modes: citations that do not resolve,
+no citations at all, and medicine names that are not in the evidence. Any violation means the text is
+not shown; an error inside the check fails closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from healthcoach.compose.citations import Citation, fmt_date
+from healthcoach.compose.templates import Answer, number_tokens
+from healthcoach.guardrails.output import OutputCheck
+
+log = logging.getLogger(__name__)
+
+# "[3]", "[1, 4]", "[2-5]", "[1][2]": every number must be one of the answer's citations.
+_CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
+# Generic-drug stems (USAN suffixes), anchored to a word with enough letters before the stem
+# ("lisinopril" but not "April"; "amlodipine" but not "spine").
+_DRUG_STEM = re.compile(
+    r"\b[a-z]{2,}(?:pril|sartan|statin|olol|alol|formin|dipine|apine|zepine|azole|cillin|mycin|micin|cycline|"
+    r"floxacin|tidine|oxetine|triptyline|azepam|azolam|codone|morphone|gliptin|gliflozin|glutide|"
+    r"parin|xaban|gatran|afil|triptan|ciclovir|clovir|navir|tinib|umab|ximab|zumab|semide|thiazide|lukast|"
+    r"dronate|olone|isone|asone|profen|fenac|setron|tropium|glinide|glitazone|thyroxine|prazole)\b",
+    re.I,
+)
+# Common names the stems miss (brands, old generics). A word here that the evidence does not
+# contain is an invented medicine.
+_DRUG_NAMES = frozenset("""
+insulin aspirin acetaminophen paracetamol tylenol advil motrin aleve naproxen warfarin coumadin eliquis
+xarelto heparin clopidogrel plavix synthroid levothyroxine prednisone amoxicillin augmentin azithromycin
+zithromax doxycycline ciprofloxacin ozempic wegovy semaglutide mounjaro zepbound tirzepatide trulicity
+jardiance farxiga januvia glipizide glyburide glimepiride hydrochlorothiazide chlorthalidone furosemide
+lasix spironolactone digoxin amiodarone sertraline zoloft prozac celexa lexapro paxil bupropion
+wellbutrin venlafaxine effexor cymbalta trazodone mirtazapine gabapentin neurontin pregabalin lyrica
+tramadol oxycodone hydrocodone morphine fentanyl codeine methadone buprenorphine suboxone xanax ativan
+valium klonopin clonazepam zolpidem ambien melatonin adderall ritalin methylphenidate amphetamine
+vyvanse nexium prilosec protonix pepcid zantac albuterol ventolin symbicort advair flovent fluticasone
+budesonide singulair cetirizine zyrtec loratadine claritin benadryl diphenhydramine allopurinol
+colchicine methotrexate humira tamsulosin flomax finasteride viagra cialis lipitor crestor zocor
+norvasc glucophage metformin lisinopril losartan atorvastatin rosuvastatin simvastatin pravastatin
+metoprolol atenolol carvedilol propranolol amlodipine lithium lamotrigine lamictal topiramate
+topamax keppra levetiracetam quetiapine seroquel olanzapine risperidone abilify aripiprazole
+albuterol salmeterol formoterol ibuprofen diclofenac meloxicam celecoxib celebrex naloxone narcan epinephrine epipen nitroglycerin
+""".split())
+
+
+class GroundingResult(BaseModel, frozen=True):
+    """Whether LLM text may be shown; violations read 'kind: detail'."""
+
+    ok: bool
+    violations: list[str]
+
+    @property
+    def first_kind(self) -> str:
+        """The kind of the first violation ('ungrounded_number'), or '' when ok."""
+        return self.violations[0].split(":")[0] if self.violations else ""
+
+
+class OutputChecker(Protocol):
+    """The part of Guardrails the grounding check uses (diagnosis, dose and number/date checks)."""
+
+    def check_output(self, text: str, evidence: str, allowed_numbers: Iterable[str] = ()) -> OutputCheck: ...
+
+
+def citation_row(c: Citation) -> str:
+    """'2026-10-08 (October 8, 2026) | label | value | unit | source': a citation's facts as text."""
+    when = c.date or "unknown date"
+    if c.date:
+        try:
+            when = f"{c.date} ({fmt_date(date.fromisoformat(c.date))})"
+        except ValueError:
+            pass
+    return " | ".join([when, c.label, c.value or "", c.unit or "", c.source])
+
+
+def answer_evidence(answer: Answer) -> str:
+    """Everything the model was shown or may legitimately restate: the checked template text, the
+    cited rows, the general (catalog) text, and what the cited records state."""
+    from healthcoach.ingest.chunking import describe
+
+    parts = [answer.text, answer.general_text]
+    parts += [citation_row(c) for c in answer.citations]
+    for r in answer.records:
+        parts.append(describe(r))
+        parts.append(r.model_dump_json(exclude={"source", "user_id", "id"}))
+        if r.date:
+            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)}")
+    return "\n".join(p for p in parts if p)
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Every citation number in text, ranges expanded ('[2-4]' → 2, 3, 4)."""
+    out: list[int] = []
+    for m in _CITE.finditer(text):
+        for part in re.split(r"\s*[,;]\s*", m.group(1)):
+            bounds = [int(x) for x in re.split(r"\s*[–-]\s*", part)]
+            lo, hi = min(bounds), max(bounds)
+            # A huge range ("[1-999]") is not expanded: its ends are checked, which already fails it.
+            out.extend(range(lo, hi + 1) if hi - lo <= 50 else [lo, hi])
+    return out
+
+
+def medication_names(text: str) -> set[str]:
+    """Words in text that name a medicine (by generic stem or a list of common names), lowercased."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text)}
+    found = {w for w in words if w in _DRUG_NAMES}
+    found |= {m.group(0).lower() for m in _DRUG_STEM.finditer(text)}
+    return found
+
+
+def check_grounding(llm_text: str, answer: Answer, guards: OutputChecker) -> GroundingResult:
+    """Violations in LLM text against the answer it rephrases (fails closed on any internal error)."""
+    try:
+        return _check(llm_text, answer, guards)
+    except Exception:  # an unchecked text is never shown
+        log.exception("grounding check failed; rejecting LLM text")
+        return GroundingResult(ok=False, violations=["grounding_error: the check raised"])
+
+
+def _check(llm_text: str, answer: Answer, guards: OutputChecker) -> GroundingResult:
+    text = llm_text.strip()
+    if not text:
+        return GroundingResult(ok=False, violations=["empty: the model wrote nothing"])
+    violations: list[str] = []
+    evidence = answer_evidence(answer)
+    # Diagnosis and dose language, and every number/date against the evidence: the output guard's
+    # rules, shared with the template path so both modes enforce one policy.
+    guard = guards.check_output(text, evidence, number_tokens(answer.computed))
+    violations += guard.violations
+    known = {c.n for c in answer.citations}
+    cited = cited_numbers(text)
+    violations += [f"unresolved_citation: [{n}]" for n in sorted(set(cited) - known)]
+    # A reply about records that cites nothing cannot be traced to them (and may silently
+    # contradict them: "you have no A1c results"), so it is not shown.
+    if known and not cited:
+        violations.append("missing_citation: the answer cites records but the text cites none")
+    low_evidence = evidence.lower()
+    for name in sorted(medication_names(text)):
+        if name not in low_evidence:
+            violations.append(f"ungrounded_medication: {name}")
+    return GroundingResult(ok=not violations, violations=violations)

@@ -1,0 +1,113 @@
+"""Policy validation: a broken policy stops startup with a ConfigError naming the file and field,
+and the shipped policy meets its own minimums."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from healthcoach.errors import ConfigError
+from healthcoach.guardrails import load_policy
+from healthcoach.guardrails.policy import CATEGORY_NAMES, MIN_EXAMPLES, MIN_NEAR_MISSES
+
+POLICY_DIR = Path(__file__).resolve().parents[1] / "guardrails"
+
+
+@pytest.fixture
+def policy_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "guardrails"
+    shutil.copytree(POLICY_DIR, dest)
+    return dest
+
+
+def _edit(path: Path, change: object) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(data))
+
+
+def test_shipped_policy_is_complete() -> None:
+    policy = load_policy(POLICY_DIR)
+    assert set(policy.categories) == set(CATEGORY_NAMES)
+    for name in CATEGORY_NAMES:
+        cat = policy.category(name)
+        assert len(cat.examples) >= MIN_EXAMPLES and len(cat.near_misses) >= MIN_NEAR_MISSES
+        assert cat.response_key in policy.responses and cat.patterns
+    for key in ("emergency", "poisoning", "self_harm", "treatment", "diagnosis", "other_harm", "guard_error"):
+        assert key in policy.responses
+    assert policy.config.regions["US"].emergency_number == "911"
+    assert "1-800-222-1222" in policy.config.regions["US"].poison_control
+
+
+def test_digest_changes_with_content(policy_copy: Path) -> None:
+    before = load_policy(policy_copy).digest
+    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d["examples"].append("should I stop my pills?"))
+    assert load_policy(policy_copy).digest != before
+
+
+def test_missing_file(policy_copy: Path) -> None:
+    (policy_copy / "categories" / "diagnosis.yaml").unlink()
+    with pytest.raises(ConfigError, match=r"diagnosis\.yaml"):
+        load_policy(policy_copy)
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="missing"):
+        load_policy(tmp_path / "nope")
+
+
+def test_unknown_key(policy_copy: Path) -> None:
+    _edit(policy_copy / "categories" / "emergency.yaml", lambda d: d.update(threshhold=0.5))
+    with pytest.raises(ConfigError, match=r"emergency\.yaml.*threshhold"):
+        load_policy(policy_copy)
+
+
+def test_unknown_key_in_policy_yaml(policy_copy: Path) -> None:
+    _edit(policy_copy / "policy.yaml", lambda d: d["thresholds"].update(bogus=0.2))
+    with pytest.raises(ConfigError, match=r"policy\.yaml.*thresholds"):
+        load_policy(policy_copy)
+
+
+def test_category_without_examples(policy_copy: Path) -> None:
+    _edit(policy_copy / "categories" / "self_harm.yaml", lambda d: d.update(examples=[]))
+    with pytest.raises(ConfigError, match=r"self_harm\.yaml.*examples"):
+        load_policy(policy_copy)
+
+
+def test_too_few_near_misses(policy_copy: Path) -> None:
+    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d.update(near_misses=d["near_misses"][:3]))
+    with pytest.raises(ConfigError, match=r"treatment\.yaml.*near_misses"):
+        load_policy(policy_copy)
+
+
+def test_response_key_missing(policy_copy: Path) -> None:
+    _edit(policy_copy / "responses.yaml", lambda d: d.pop("diagnosis"))
+    with pytest.raises(ConfigError, match=r"diagnosis\.yaml.*response_key"):
+        load_policy(policy_copy)
+
+
+def test_bad_regex(policy_copy: Path) -> None:
+    _edit(policy_copy / "categories" / "other_harm.yaml", lambda d: d["patterns"][0].update(regex="(unclosed"))
+    with pytest.raises(ConfigError, match=r"other_harm\.yaml.*patterns\.0\.regex"):
+        load_policy(policy_copy)
+
+
+def test_unknown_placeholder(policy_copy: Path) -> None:
+    _edit(policy_copy / "responses.yaml", lambda d: d.update(emergency="Call {ambulance_number}"))
+    with pytest.raises(ConfigError, match=r"responses\.yaml.*emergency"):
+        load_policy(policy_copy)
+
+
+def test_order_must_list_every_category(policy_copy: Path) -> None:
+    _edit(policy_copy / "policy.yaml", lambda d: d.update(order=["emergency", "treatment"]))
+    with pytest.raises(ConfigError, match=r"policy\.yaml"):
+        load_policy(policy_copy)
+
+
+def test_invalid_yaml(policy_copy: Path) -> None:
+    (policy_copy / "output.yaml").write_text("diagnostic_claim: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"output\.yaml"):
+        load_policy(policy_copy)
