@@ -78,3 +78,17 @@ def shared_population(tmp_path_factory: pytest.TempPathFactory, embedder: Embedd
         reports[user] = stores.ingestor.ingest(user, [shared / p["file"]])
         stores.records.set_consent(user, records=True)
     return stores, facts, reports
+
+
+@pytest.fixture(scope="session")
+def sample_coach(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, sample_bundle):  # type: ignore[no-untyped-def]
+    """(coach, stores, truth): the bundled person ingested as user 'maria' with consent on; today fixed."""
+    from healthcoach.container import build_coach
+
+    path, truth = sample_bundle
+    stores = build_stores(settings_for(tmp_path_factory.mktemp("sample_stores")), embedder=embedder)
+    stores.ingestor.ingest("maria", [path])
+    stores.records.set_consent("maria", records=True)
+    coach = build_coach(stores.settings, stores)
+    coach.today = lambda: TODAY
+    return coach, stores, truth

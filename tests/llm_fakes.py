@@ -47,8 +47,8 @@ class ScriptedChatModel(BaseChatModel):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
 
     def prompt(self, i: int = -1) -> str:
-        """All message texts of call i, joined (what the model 'saw')."""
-        return "\n".join(str(m.content) for m in self.calls[i])
+        """The user message of call i (the system message is fixed text from prompts/system.yaml)."""
+        return str(self.calls[i][-1].content)
 
 
 class OutputGuardOnly:
@@ -83,3 +83,21 @@ def a1c_answer() -> Any:
             "reference range is 4-5.6 %.\n\nEarlier results: 6.2 % on April 1, 2026 [2]; 6.2 % on October 3, 2025 [3]; "
             "6.5 % on March 27, 2025 [4] (and 6 more). The latest value is down from 6.2 %. Metformin is listed [5].")
     return Answer(text=text, citations=cites, records=[], computed={"6"})
+
+
+def template_answer(stores: Any, user_id: str, question: str, today: Any) -> Any:
+    """The grounded template Answer for a question, built like container.build_coach does but without
+    the guardrails classifier (prompt tests need the answer, not the input guard)."""
+    from healthcoach.compose.templates import Composer
+    from healthcoach.knowledge.catalog import load_catalog, load_wellness
+    from healthcoach.retrieval.hybrid import HybridSearch
+    from healthcoach.retrieval.planner import Planner
+    from healthcoach.retrieval.retriever import Retriever
+
+    catalog = load_catalog()
+    wellness = load_wellness(catalog=catalog)
+    limits = stores.settings.retrieval
+    retriever = Retriever(stores.records, catalog, HybridSearch(stores.vectors), limits.list_limit, limits.top_k)
+    plan = Planner(catalog, wellness).plan(question, today, [])
+    return Composer(catalog, wellness, limits.list_limit).compose(retriever.retrieve(user_id, plan, question, today),
+                                                                   today)

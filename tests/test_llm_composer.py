@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import TODAY
-from llm_fakes import OutputGuardOnly, ScriptedChatModel, a1c_answer
+from llm_fakes import OutputGuardOnly, ScriptedChatModel, a1c_answer, template_answer
 
 from healthcoach.coach import Turn
 from healthcoach.compose.llm import LLMComposer, LLMRun, evidence_table, fence
@@ -118,7 +118,8 @@ def test_without_records_allowed_the_prompt_holds_no_record_content(make: Callab
     answer.general_text = "Hemoglobin A1c reflects your average blood sugar over roughly the past two to three months."
     history = [Turn(role="assistant", text="Your A1c was 6.1 % on October 8, 2026 [1].")]
     run = composer.complete("What is A1c?", history, answer, records_allowed=False)
-    prompt = model.prompt(0)
+    prompt = "\n".join(str(m.content) for m in model.calls[0])
+    prompt = prompt.replace(composer.prompts["system"].render(), "")  # the fixed rules mention "[1]"
     for leaked in ("6.1", "6.2", "2026", "Hemoglobin A1c/Hemoglobin", "Riverside", "metformin", "<records>", "[1]"):
         assert leaked not in prompt, leaked
     assert "What is A1c?" in prompt and "average blood sugar" in prompt
@@ -172,14 +173,9 @@ def test_scripted_model_fails_when_called_more_than_scripted(make: Callable[...,
 
 def test_real_sample_answer_reaches_the_prompt(make: Callable[..., Any], sample_bundle: tuple[Path, Any],
                                                make_stores: Callable[..., Any]) -> None:
-    from healthcoach.container import build_coach
-
     stores = make_stores()
     stores.ingestor.ingest("me", [sample_bundle[0]])
-    stores.records.set_consent("me", records=True)
-    coach = build_coach(stores.settings, stores)
-    plan = coach.planner.plan("What's my A1c?", TODAY, [])
-    answer = coach.composer.compose(coach.retriever.retrieve("me", plan, "What's my A1c?", TODAY), TODAY)
+    answer = template_answer(stores, "me", "What's my A1c?", TODAY)
     latest = answer.citations[0]
     composer, model = make(f"Your most recent A1c was {latest.value}% [1].", "Your A1c was 12.1% [1].")
     good = composer.complete("What's my A1c?", [], answer, True)

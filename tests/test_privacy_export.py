@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import fhir_factory as F
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
+import fhir_factory as F
 from healthcoach.container import Stores
 from healthcoach.errors import NotFound
 from healthcoach.privacy import ExportError, export_user, list_audit

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import fhir_factory as F
 import pytest
-from conftest import TODAY
 
+import fhir_factory as F
+from conftest import TODAY
 from healthcoach.chat import ChatService
 from healthcoach.coach import Coach, Reply
 from healthcoach.container import Stores, build_coach, build_stores
@@ -152,8 +152,8 @@ def test_consent_off_answers_reveal_no_record_content(world: World, tmp_path: Pa
     for q, reply in zip(questions, replies, strict=True):
         dumped = reply.model_dump_json()
         assert [s for s in secrets if s in dumped] == [], q
-        assert reply.citations == [] and reply.record_ids == [] and "records_not_used" in reply.warnings or \
-            reply.blocked, q
+        assert reply.citations == [] and reply.record_ids == [], q
+        assert "records_not_used" in reply.warnings or reply.blocked, q
     assert "--records on" in replies[0].text  # says how to turn records on
     assert [s for s in secrets if s in caplog.text] == []
     asks = [e for e in list_audit(world.stores.records, "bea") if e.action == "ask"]

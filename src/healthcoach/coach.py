@@ -107,7 +107,7 @@ class Coach:
     def _checked(self, answer: Answer, plan: Plan, evidence: Evidence | None) -> Reply:
         """Run the output guard; a violation is replaced by a safe, verbatim listing of the records."""
         grounding = evidence_text(answer.records) + " " + answer.general_text
-        check = self.guards.check_output(answer.text, grounding, number_tokens(answer.computed))
+        check = self.guards.check_output(own_words(answer.text, grounding), grounding, number_tokens(answer.computed))
         warnings = list(answer.warnings)
         text, citations, records = answer.text, answer.citations, answer.records
         if not check.ok:
@@ -182,6 +182,14 @@ class Coach:
             if concept.code_keys:
                 out.extend(self.store.query(user_id, code_keys=concept.code_keys, limit=1))
         return out
+
+
+def own_words(text: str, evidence: str) -> str:
+    """The answer without verbatim quotes from the records ("Take 1 tablet daily" as prescribed).
+
+    Quoting a prescription is reporting the record, not giving a dose directive; everything the coach
+    says in its own words is still checked."""
+    return re.sub(r'"([^"\n]{1,400})"', lambda m: '""' if m.group(1) in evidence else m.group(0), text)
 
 
 def evidence_text(records: Sequence[Record]) -> str:

@@ -41,17 +41,25 @@ class BodyLimit:
             response = error_response(413, self.message(int(length)))
             await response(scope, receive, send)
             return
-        seen = 0
+        seen, over = 0, False
 
         async def counting_receive() -> Any:
-            nonlocal seen
+            nonlocal seen, over
             msg = await receive()
             seen += len(msg.get("body", b""))
             if seen > self.limit:
+                over = True
                 raise TooLarge(self.message(seen))
             return msg
 
-        await self.app(scope, counting_receive, send)
+        async def checked_send(msg: Any) -> None:
+            # Body parsers turn any read error into a 400; once the limit is hit, answer 413 instead.
+            if not over:
+                await send(msg)
+            elif msg["type"] == "http.response.start":
+                await error_response(413, self.message(seen))(scope, receive, send)
+
+        await self.app(scope, counting_receive, checked_send)
 
     def message(self, size: int) -> str:
         return (f"request body is {size:,} bytes; the limit is {self.limit:,} bytes "

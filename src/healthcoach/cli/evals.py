@@ -50,8 +50,29 @@ def qa(
                 naive.index(p.user_id, p.bundle)
             base = [naive.answer(c) for c in cases]
         result = qa_report(ours, base)
+        result["wearables"] = wearable_suite(coach, pop.stores, shared, work)
     paths = write_qa_report(result, report)
     console.print(paths["md"].read_text(), highlight=False)
+
+
+def wearable_suite(coach: object, stores: object, shared: Path | None, work: Path) -> dict[str, object]:
+    """The wearable QA suite: the shared Takeout sample (when present) and a generated export."""
+    from datetime import date
+
+    from healthcoach.evals.wearable_qa import build_wear_cases, load_takeout_truth, normalise_truth, run_wear_cases
+    from healthcoach.wearables.generator import generate_fitbit_takeout
+
+    cases = []
+    gen_truth = generate_fitbit_takeout(work / "wear_gen", date(2026, 9, 1), days=21, seed=3)
+    stores.ingestor.ingest("wear_gen", [work / "wear_gen"])  # type: ignore[attr-defined]
+    stores.records.set_consent("wear_gen", records=True)  # type: ignore[attr-defined]
+    cases += build_wear_cases("wear_gen", normalise_truth(gen_truth))
+    takeout = shared / "wearables" / "fitbit_takeout_synthetic" if shared else None
+    if takeout and takeout.is_dir():
+        stores.ingestor.ingest("wear_takeout", [takeout])  # type: ignore[attr-defined]
+        stores.records.set_consent("wear_takeout", records=True)  # type: ignore[attr-defined]
+        cases += build_wear_cases("wear_takeout", load_takeout_truth(takeout))
+    return run_wear_cases(coach, cases)  # type: ignore[arg-type]
 
 
 def phrasings_path() -> Path:

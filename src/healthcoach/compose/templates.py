@@ -71,6 +71,8 @@ class Composer:
         cite = Citer()
         fn = getattr(self, f"_{ev.plan.intent.value}", self._search)
         text, computed, general = fn(ev, cite, today)
+        if ev.newest:  # "through <date>" in not-found answers states the newest date the store holds
+            general += f" {ev.newest.isoformat()} {fmt_date(ev.newest)}"
         dated = [r.date for r in cite.records if r.date]
         as_of = max(dated) if dated else None
         warnings: list[str] = []

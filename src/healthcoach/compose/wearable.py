@@ -49,15 +49,42 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
     by_id = {r.id: r for r in ev.records}
     one, many = NOUN.get(metric, ("day", "days"))
 
+    def hr_extremes(s: WindowStats) -> tuple[tuple[float, date] | None, tuple[float, date] | None]:
+        hi = lo = None
+        for d, _v, rid in s.days:
+            rec = by_id.get(rid)
+            for comp in rec.components if rec else ():
+                if comp.value is None:
+                    continue
+                if comp.label == "max" and (hi is None or comp.value.value > hi[0]):
+                    hi = (comp.value.value, d)
+                if comp.label == "min" and (lo is None or comp.value.value < lo[0]):
+                    lo = (comp.value.value, d)
+        return hi, lo
+
     def describe(s: WindowStats) -> str:
         computed.update({str(s.days_with_data), str(s.days_in_window)})
         if not s.days_with_data:
             return f"no {many} with data ({s.days_in_window} {many} in the window)"
-        stat = "highest" if metric == "heart_rate" else "average"
-        value = s.max if metric == "heart_rate" else s.mean
-        assert value is not None
-        return (f"{stat} {fmt_metric(metric, value, computed)} over {s.days_with_data} of {s.days_in_window} "
-                f"{many} recorded")
+        assert s.mean is not None
+        if metric == "heart_rate":
+            hi, lo = hr_extremes(s)
+            parts = []
+            if hi:
+                parts.append(f"highest {fmt_metric(metric, hi[0], computed)}"
+                             + (f" on {fmt_date(hi[1])}" if s.days_in_window > 1 else ""))
+            if lo:
+                parts.append(f"lowest {fmt_metric(metric, lo[0], computed)}"
+                             + (f" on {fmt_date(lo[1])}" if s.days_in_window > 1 else ""))
+            parts.append(f"average {fmt_metric(metric, s.mean, computed)}")
+            body = ", ".join(parts)
+        elif s.days_in_window == 1:
+            body = fmt_metric(metric, s.mean, computed)
+        else:
+            body = f"average {fmt_metric(metric, s.mean, computed)}"
+        if s.days_in_window == 1:
+            return body
+        return f"{body} over {s.days_with_data} of {s.days_in_window} {many} recorded"
 
     def cites(s: WindowStats) -> str:
         return "".join(cite(by_id[rid]) for _d, _v, rid in s.days[:14] if rid in by_id)
@@ -70,8 +97,8 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
     else:
         s = ev.stats
         text = f"{label}, {_span(s.start, s.end)}: {describe(s)} {cites(s)}."
-        if s.days_with_data and s.min is not None and s.max is not None and s.min_day and s.max_day and \
-                s.days_with_data > 1:
+        if metric != "heart_rate" and s.days_with_data > 1 and s.min is not None and s.max is not None \
+                and s.min_day and s.max_day:
             low = f"{fmt_metric(metric, s.min, computed)} on {fmt_date(s.min_day)}"
             high = f"{fmt_metric(metric, s.max, computed)} on {fmt_date(s.max_day)}"
             text += f" Lowest {low}; highest {high}."
@@ -83,7 +110,11 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
                 f"{fmt_date(max(r.date for r in ev.records if r.date))}, so here is the latest week instead.\n\n"
                 + text)
     text += f"\n\n{many.capitalize()} without data are left out, never counted as zero."
-    return text, computed, ""
+    # The window's own dates are the question's, not a record's: they are grounded by the plan.
+    spans = list(ev.stats) if isinstance(ev.stats, tuple) else [ev.stats]
+    days = [d for st in spans for d in (st.start, st.end)] + ([asked.start, asked.last_day] if asked else [])
+    general = " ".join(f"{d.isoformat()} {fmt_date(d)}" for d in days)
+    return text, computed, general
 
 
 def _stages(days: list[tuple[date, float, str]], by_id: dict[str, Record], computed: set[str]) -> str:

@@ -60,6 +60,11 @@ def write_qa_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     lines += ["", "## Exact fact by question type", "", "| fact | healthcoach | baseline |", "|---|---|---|"]
     for fact, v in ours.by_fact.items():
         lines.append(f"| {fact} | {v} | {base.by_fact.get(fact, '') if base else ''} |")
+    wear = report.get("wearables")
+    if wear:
+        lines += ["", "## Wearable QA (truth computed from the raw files)", "",
+                  f"{wear['n']} questions; exact: {wear['exact']}"]
+        lines += [f"- miss: \"{m['question']}\" expected {m['expected']}" for m in wear["misses"][:20]]
     if report["misses"]:
         lines += ["", "## Misses", ""]
         lines += [f"- {m['person']} / {m['fact']}: \"{m['question']}\"" for m in report["misses"][:50]]

@@ -6,6 +6,8 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date as Date
+from datetime import timedelta
 
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record
 
@@ -186,6 +188,37 @@ def rollup_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
     return chunks
 
 
+def wearable_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
+    """Weekly and monthly wearable summaries per metric ('Steps, week of 2025-03-17: average 8432 over
+    5 of 7 days with data'); days without data are left out, never counted as zero."""
+    from healthcoach.wearables.stats import daily_table, summarize
+
+    chunks: list[Chunk] = []
+    table = daily_table(r for r in records if r.category is Category.wearable)
+    for metric, days in sorted(table.items()):
+        if not days:
+            continue
+        label = next(iter(days.values())).label
+        periods: dict[tuple[str, str], tuple[Date, Date]] = {}
+        for d in days:
+            monday = d - timedelta(days=d.weekday())
+            periods[("week", monday.isoformat())] = (monday, monday + timedelta(days=6))
+            first = d.replace(day=1)
+            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            periods[("month", first.strftime("%Y-%m"))] = (first, last)
+        for (kind, key), (start, end) in sorted(periods.items()):
+            st = summarize(days.values(), metric, start, end)
+            if not st.days_with_data or st.mean is None:
+                continue
+            span = f"week of {key}" if kind == "week" else f"month {key}"
+            text = (f"{label}, {span}: average {st.mean:.1f}, lowest {st.min:.1f} on {st.min_day}, highest "
+                    f"{st.max:.1f} on {st.max_day}, over {st.days_with_data} of {st.days_in_window} days with data.")
+            recs = [days[d] for d, _v, _rid in st.days]
+            meta = _meta(f"wearable_{kind}", str(Category.wearable), recs)
+            chunks.append(Chunk(_cid(user_id, kind, metric, key), text, meta))
+    return chunks
+
+
 def build_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
     """Every chunk of a user's index, derived from the full record set (so it is rebuildable)."""
     out: list[Chunk] = []
@@ -200,6 +233,7 @@ def build_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
                 out.append(Chunk(r.id, text, _meta("record", str(r.category), [r])))
                 continue
         out.extend(record_chunks(r))
-    out.extend(series_chunks(user_id, records))
+    out.extend(series_chunks(user_id, [r for r in records if r.category is not Category.wearable]))
     out.extend(rollup_chunks(user_id, records))
+    out.extend(wearable_chunks(user_id, records))
     return out

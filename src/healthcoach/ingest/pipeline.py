@@ -18,6 +18,7 @@ from healthcoach.errors import Forbidden, IngestError, NotFound
 from healthcoach.ingest.chunking import build_chunks
 from healthcoach.records.base import AdapterResult, PatientInfo
 from healthcoach.records.fhir import birth_date_age, parse_fhir_files
+from healthcoach.records.models import Record
 from healthcoach.records.files import iter_files
 from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
@@ -77,6 +78,18 @@ class Ingestor:
         say = progress or (lambda stage, done, total: None)
         say("reading", 0, len(paths))
         result, names = self.load(user_id, paths)
+        return self.store_result(user_id, result, names, t0, say)
+
+    def add_records(self, user_id: str, records: Sequence[Record]) -> IngestReport:
+        """Store records made here (manual entries) through the same transaction and indexing path."""
+        result = AdapterResult(records=list(records))
+        for r in records:
+            result.resources_seen[r.source.resource_type] += 1
+        return self.store_result(user_id, result, [], time.perf_counter(), lambda *_: None)
+
+    def store_result(self, user_id: str, result: AdapterResult, names: list[str], t0: float,
+                     say: Progress) -> IngestReport:
+        """Check whose records these are, then store and index them in one transaction."""
         self._check_person(user_id, result.patients)
         say("storing", 0, len(result.records))
         with self.store.session() as s:

@@ -22,8 +22,16 @@ from healthcoach.errors import NotFound
 from healthcoach.ingest.chunking import build_chunks
 from healthcoach.privacy.audit import write_audit, write_tombstone
 from healthcoach.store.schema import (
-    AuditRow, ConsentEventRow, ConversationRow, EmbeddingRow, IngestRow, MessageRow, RecordCodeRow, RecordRow,
-    TokenRow, UserRow,
+    AuditRow,
+    ConsentEventRow,
+    ConversationRow,
+    EmbeddingRow,
+    IngestRow,
+    MessageRow,
+    RecordCodeRow,
+    RecordRow,
+    TokenRow,
+    UserRow,
 )
 from healthcoach.store.vectors import collection_name
 
@@ -65,7 +73,8 @@ def delete_user(stores: Stores, user_id: str) -> DeleteReport:
         for name, table in USER_TABLES:
             removed[name] = _count(s, table, user_id)
             s.execute(delete(table).where(table.user_id == user_id))
-        removed["profile"] = s.execute(delete(UserRow).where(UserRow.id == user_id)).rowcount or 0
+        removed["profile"] = _count_profile(s, user_id)
+        s.execute(delete(UserRow).where(UserRow.id == user_id))
         write_tombstone(s, user_id, removed)
     scrubbed = scrub(stores, segments)
     log.info("deleted a user: %d records, %d vectors", removed["records"], removed["vectors"])
@@ -88,7 +97,12 @@ def disconnect_source(stores: Stores, user_id: str, kind: str, file: str | None 
             s.execute(delete(RecordRow).where(RecordRow.id.in_(ids[i:i + 500])))
         remaining = store.query(user_id, s=s)
         chunks = build_chunks(user_id, remaining)
+        # Rebuild the collection rather than delete ids: Chroma keeps deleted documents in its write-ahead
+        # queue until the index flushes, and only dropping the collection purges them. Vectors come from
+        # the embedding cache, so nothing is re-encoded.
+        segments = _segments(stores, user_id)
         try:
+            stores.vectors.delete_user(user_id)
             stores.vectors.sync(user_id, chunks, s)
         except Exception:
             log.exception("vector re-sync failed during a disconnect; nothing was removed")
@@ -104,7 +118,7 @@ def disconnect_source(stores: Stores, user_id: str, kind: str, file: str | None 
         report = DisconnectReport(user_id=user_id, source_kind=kind, source_file=file, records_removed=len(ids),
                                   records_left=len(remaining), chunks=len(chunks), cache_removed=len(stale))
         write_audit(s, user_id, "disconnect", report.model_dump(exclude={"user_id"}))
-    scrub(stores, [])
+    scrub(stores, segments)
     return report
 
 
@@ -173,6 +187,10 @@ def _vector_count(stores: Stores, user_id: str) -> int:
         return stores.vectors.count(user_id)
     except Exception:
         return 0
+
+
+def _count_profile(s: Session, user_id: str) -> int:
+    return int(s.scalar(select(func.count()).select_from(UserRow).where(UserRow.id == user_id)) or 0)
 
 
 def _count(s: Session, table: Any, user_id: str) -> int:

@@ -113,7 +113,7 @@ def observation(rec: Record, ctx: _Ctx) -> Json:
     if rec.interpretation:
         res["interpretation"] = _texts(rec.interpretation)
     if rec.source.organization:
-        res["performer"] = [{"type": "Organization", "display": rec.source.organization}]
+        res["performer"] = [_org(rec)]
     return res
 
 
@@ -146,7 +146,7 @@ def medication(rec: Record, ctx: _Ctx) -> Json:
         if rec.text:
             res["dosageInstruction"] = _texts(rec.text)
         if rec.source.organization:
-            res["requester"] = {"type": "Organization", "display": rec.source.organization}
+            res["requester"] = _org(rec)
     else:
         res.update(timing(rec, "effective"))
         if rec.text:
@@ -195,6 +195,8 @@ def procedure(rec: Record, ctx: _Ctx) -> Json:
                  **timing(rec, "performed")}
     if rec.details.get("reason"):
         res["reasonCode"] = _texts(rec.details["reason"])
+    if rec.source.organization:
+        res["performer"] = [{"actor": _org(rec)}]
     return res
 
 
@@ -224,6 +226,8 @@ def report(rec: Record, ctx: _Ctx) -> Json:
         res["result"] = [{"reference": r} for r in results]
     if rec.text:
         res["presentedForm"] = [_attachment(rec.text)]
+    if rec.source.organization:
+        res["performer"] = [_org(rec)]
     return res
 
 
@@ -237,6 +241,11 @@ def document(rec: Record, ctx: _Ctx) -> Json:
     if rec.source.organization:
         res["custodian"] = {"display": rec.source.organization}
     return res
+
+
+def _org(rec: Record) -> Json:
+    """The source organisation as a display-only Organization reference (no directory entry is invented)."""
+    return {"type": "Organization", "display": rec.source.organization}
 
 
 def _attachment(text: str) -> Json:

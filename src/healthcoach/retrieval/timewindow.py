@@ -53,10 +53,55 @@ def _add_months(d: date, n: int) -> date:
     return date(d.year + y, m + 1, 1)
 
 
+_DATE = r"(\d{4}-\d{2}-\d{2}|" + _MONTH + r"\.? (\d{1,2})(?:st|nd|rd|th)?(?:,? (\d{4}))?)"
+
+
+def _dates(t: str, today: date) -> list[date]:
+    """Explicit dates in order: '2025-03-21', 'March 21, 2025', 'march 21' (the most recent one)."""
+    out: list[tuple[int, date | None, tuple[int, int] | None]] = []
+    for m in re.finditer(_DATE, t):
+        if m.group(1)[0].isdigit():
+            try:
+                out.append((m.start(), date.fromisoformat(m.group(1)), None))
+            except ValueError:
+                continue
+            continue
+        mon = MONTHS[m.group(2)[:4] if m.group(2).startswith("sept") else m.group(2)[:3]]
+        day = int(m.group(3))
+        if m.group(4):
+            try:
+                out.append((m.start(), date(int(m.group(4)), mon, day), None))
+            except ValueError:
+                continue
+        else:
+            out.append((m.start(), None, (mon, day)))
+    years = [d.year for _p, d, _md in out if d]
+    result = []
+    for _pos, d, md in out:
+        if d is None and md is not None:
+            year = years[-1] if years else (today.year if md <= (today.month, today.day) else today.year - 1)
+            try:
+                d = date(year, *md)
+            except ValueError:
+                continue
+        if d is not None:
+            result.append(d)
+    return result
+
+
 def parse_window(text: str, today: date) -> Window | None:
     """The time window a question names, or None. Deterministic for a given today."""
     t = text.lower()
     tomorrow = today + timedelta(days=1)
+    explicit = _dates(t, today)
+    if len(explicit) >= 2 and re.search(r"\b(from|between|to|through|until|and)\b", t):
+        a, b = sorted(explicit[:2])
+        return Window(a, b + timedelta(days=1), f"from {a.isoformat()} to {b.isoformat()}")
+    if len(explicit) == 1:
+        d = explicit[0]
+        if re.search(r"\bsince\b", t):
+            return Window(d, tomorrow, f"since {d.isoformat()}")
+        return Window(d, d + timedelta(days=1), f"on {d.isoformat()}")
     if m := re.search(r"\b(?:in|during|for|of)\s+(19\d\d|20\d\d)\b", t) or re.search(r"\b(19\d\d|20\d\d)\b", t):
         y = int(m.group(1))
         return Window(date(y, 1, 1), date(y + 1, 1, 1), f"in {y}")

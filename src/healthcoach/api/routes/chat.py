@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import StreamingResponse
 
 from healthcoach.api.deps import Deps
-from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse
+from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse, sse_schema
 from healthcoach.api.schemas import ChatRequest, ChatResponse, Conversation
 
 SSE_DOC = ("Server-sent events: `event: delta` with `{\"text\": ...}` pieces, then one `event: reply` with the "
@@ -22,7 +22,7 @@ def router(deps: Deps) -> APIRouter:
     @r.post("/chat", response_model=ChatResponse, responses={
         **errors(404, 413, 504),
         200: {"description": "The Reply (JSON), or events when streaming.",
-              "content": {"text/event-stream": {"schema": {"type": "string", "description": SSE_DOC}}}}})
+              "content": {"text/event-stream": {"schema": sse_schema(SSE_DOC, ["delta", "reply", "error"])}}}})
     async def chat(body: ChatRequest, request: Request, user: str = Depends(deps.auth)
                    ) -> ChatResponse | StreamingResponse:
         """Ask the coach. The answer cites the records it used ([n] markers with record, date and source);

@@ -17,6 +17,13 @@ _DESCRIPTIONS = {401: "Missing or invalid bearer token.", 403: "Refused (another
                  500: "Internal error (no details are leaked).", 504: "The answer took too long."}
 
 
+def sse_schema(description: str, events: list[str] | None = None) -> dict[str, Any]:
+    """The schema of one server-sent event (schemathesis checks each event against it)."""
+    event: dict[str, Any] = {"type": "string", "enum": events} if events else {"type": "string"}
+    return {"type": "object", "description": description, "required": ["data"],
+            "properties": {"event": event, "data": {"type": "string", "description": "JSON (or [DONE])."}}}
+
+
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for error statuses, all with the one error shape."""
     return {c: {"model": ErrorBody, "description": _DESCRIPTIONS[c]} for c in (401, 422, 500, *codes)}

@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import InvalidRequest
-from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse
+from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse, sse_schema
 from healthcoach.api.schemas import (Choice, CoachExtra, Completion, CompletionMessage, CompletionRequest,
                                      OAIMessage, Usage)
 from healthcoach.coach import Reply, Turn
@@ -56,7 +56,8 @@ def router(deps: Deps) -> APIRouter:
     @r.post("/chat/completions", response_model=Completion, responses={
         **errors(413, 504),
         200: {"description": "A chat.completion, or chat.completion.chunk events ending with `data: [DONE]`.",
-              "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+              "content": {"text/event-stream": {"schema": sse_schema(
+                  "chat.completion.chunk JSON per event; the last carries `healthcoach`.")}}}})
     async def completions(body: CompletionRequest, user: str = Depends(deps.auth)
                           ) -> Completion | StreamingResponse:
         """OpenAI-compatible chat completions over your records (point the `openai` client's base_url at

@@ -1,0 +1,78 @@
+"""A real browser (Debian's chromium via Playwright, never downloaded): sign in, ask "What's my A1c?", see the
+value and a citation, open the lab chart; screenshots go to artifacts/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from healthcoach.api.app import create_app
+from healthcoach.api.testing import SampleServer, live_server, sample_server
+from healthcoach.store.embeddings import Embedder
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.browser
+
+
+def require_browser() -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("HEALTHCOACH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and HEALTHCOACH_REQUIRE_BROWSER=1 (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); set "
+                    "HEALTHCOACH_REQUIRE_BROWSER=1 to fail instead")
+
+
+@pytest.fixture(scope="module")
+def server(embedder: Embedder) -> SampleServer:
+    require_browser()
+    return sample_server(embedder)
+
+
+@pytest.fixture(scope="module")
+def base_url(server: SampleServer) -> Iterator[str]:
+    with live_server(create_app(server.settings, server.bundle)) as url:
+        yield url
+
+
+def test_sign_in_ask_a1c_and_open_lab_chart(server: SampleServer, base_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    latest = server.truths["maria"]["hba1c"]["latest"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{base_url}/ui/")
+            page.get_by_label("username").fill("maria")
+            page.get_by_label("password").fill(server.tokens["maria"])
+            page.get_by_role("button", name="Login").click()
+            expect(page.locator("#banner")).to_contain_text("wellness coach, not a doctor")
+            expect(page.locator("#whoami")).to_contain_text("Signed in as maria")
+            page.locator("#question textarea").fill("What's my A1c?")
+            page.locator("#ask").click()
+            chat = page.locator("#chat")
+            expect(chat).to_contain_text(f"{latest['value']:g} %")
+            sources = chat.get_by_text("Sources (")
+            expect(sources).to_be_visible()
+            sources.first.click()
+            expect(chat).to_contain_text(latest["date"])
+            expect(chat).to_contain_text("Riverside Family Medicine")
+            page.screenshot(path=str(ARTIFACTS / "ui-chat-a1c.png"), full_page=True)
+
+            page.get_by_role("tab", name="Trends").click()
+            page.get_by_role("tab", name="Lab trends").click()
+            charts = page.get_by_role("img", name="plot visualising")
+            expect(charts.first).to_be_visible()
+            assert charts.count() == 2  # A1c and cholesterol
+            page.screenshot(path=str(ARTIFACTS / "ui-lab-chart.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "ui-chat-a1c.png").stat().st_size > 10_000
