@@ -37,9 +37,14 @@ def embedder() -> Embedder:
     return e
 
 
+GUARD_CACHE = Path(os.environ.get("HEALTHCOACH_TEST_CACHE", "/tmp/healthcoach-test-cache"))
+
+
 def settings_for(data_dir: Path, **kw: object) -> Settings:
-    """Settings for a test data dir. min_age=0 only because shared Synthea data includes children."""
+    """Settings for a test data dir. min_age=0 only because shared Synthea data includes children.
+    The trained guard classifier is cached once per machine (keyed by a hash of the policy)."""
     kw.setdefault("ingest", {"min_age": 0})
+    kw.setdefault("cache_dir", GUARD_CACHE)
     return Settings(data_dir=data_dir, **kw)  # type: ignore[arg-type]
 
 

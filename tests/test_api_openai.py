@@ -55,3 +55,10 @@ def test_openai_client_bad_token_is_401(base_url: str) -> None:
     with pytest.raises(openai.AuthenticationError):
         client(base_url, "hc_wrong").chat.completions.create(
             model="healthcoach", messages=[{"role": "user", "content": "What's my A1c?"}])
+
+
+def test_load_bench_runs_concurrent_clients(server: SampleServer, base_url: str) -> None:
+    from healthcoach.evals.load import run_load_bench
+
+    result = run_load_bench(base_url, server.tokens["maria"], clients=4, questions=3)
+    assert result["errors"] == 0 and result["ok"] == 12 and result["p95_ms"] >= result["p50_ms"] > 0

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from llm_fakes import OutputGuardOnly, a1c_answer
 
-from healthcoach.compose.grounding import check_grounding, cited_numbers, medication_names
+from healthcoach.compose.grounding import check_grounding, cited_numbers, claims, medication_names
+from llm_fakes import OutputGuardOnly, a1c_answer
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,9 @@ def test_clean_paraphrase_passes(guards: OutputGuardOnly, text: str) -> None:
     ("Your A1c was 6.1% [1, 7].", "unresolved_citation"),
     ("Your A1c was 6.1% on October 8, 2026.", "missing_citation"),                  # cites nothing
     ("   ", "empty"),
+    # SmolLM2-135M's real output: every number exists somewhere in the evidence, but not in what it cites
+    ("Your most recent Hemoglobin A1c was **6.2 %** on October 8, 2026 [1].", "misattributed_number"),
+    ("Earlier results: **6.2 % on April 1, 2026 [3] and 6.5 % on March 27, 2025 [4].", "misattributed_date"),
 ])
 def test_crafted_hallucinations_fail(guards: OutputGuardOnly, text: str, kind: str) -> None:
     result = check_grounding(text, a1c_answer(), guards)
@@ -76,3 +79,13 @@ def test_citation_parsing() -> None:
 def test_medication_names_skip_ordinary_words() -> None:
     text = "In April your cholesterol and spine were fine; lisinopril, Atorvastatin, Ozempic and insulin are drugs."
     assert medication_names(text) == {"lisinopril", "atorvastatin", "ozempic", "insulin"}
+
+
+def test_the_template_answer_itself_is_grounded(guards: OutputGuardOnly) -> None:
+    answer = a1c_answer()
+    assert check_grounding(answer.text, answer, guards).ok  # a model that copies the facts verbatim passes
+
+
+def test_claims_bind_text_to_the_markers_after_it() -> None:
+    text = "Latest 6.1 % on Oct 8 [1]; before that 6.2 % [2][3]. Range 4-5.6 %.\nAlso 6.5 % [4, 5]"
+    assert claims(text) == [("Latest 6.1 % on Oct 8 ", [1]), ("; before that 6.2 % ", [2, 3]), ("Also 6.5 % ", [4, 5])]

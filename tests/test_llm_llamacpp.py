@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY
 
+from conftest import TODAY
 from healthcoach.compose.grounding import check_grounding
-from healthcoach.compose.llm import LLMComposer, bundled_gguf, build_chat_model
+from healthcoach.compose.llm import LLMComposer, build_chat_model, bundled_gguf
 from healthcoach.compose.prompts import Prompts
 from healthcoach.container import build_coach
 from healthcoach.settings import LLMSettings

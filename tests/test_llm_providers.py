@@ -8,15 +8,15 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
-from llm_fakes import OutputGuardOnly, a1c_answer
 
 from healthcoach.compose.llm import INSTALL_HINT, LLMComposer, build_chat_model, is_remote, records_allowed
 from healthcoach.compose.prompts import Prompts
 from healthcoach.errors import ConfigError
 from healthcoach.settings import LLMSettings, Settings
+from llm_fakes import OutputGuardOnly, a1c_answer
 
 REPLY = "Your most recent A1c was 6.1% on October 8, 2026 [1]."
 
@@ -24,7 +24,7 @@ REPLY = "Your most recent A1c was 6.1% on October 8, 2026 [1]."
 class FakeOpenAI(BaseHTTPRequestHandler):
     """A tiny OpenAI chat.completions endpoint that keeps every request body it receives."""
 
-    bodies: list[dict[str, Any]] = []
+    bodies: ClassVar[list[dict[str, Any]]] = []
     reply = REPLY
 
     def do_POST(self) -> None:

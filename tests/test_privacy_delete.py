@@ -110,3 +110,21 @@ def test_disconnect_by_kind_removes_every_file_of_it(stores: Stores, tmp_path: P
     report = disconnect_source(stores, "ann", "fhir")
     assert (report.records_removed, report.records_left, report.chunks) == (4, 0, 0)
     assert stores.vectors.count("ann") == 0
+
+
+def test_a_flushed_vector_index_leaves_no_segment_files(stores: Stores) -> None:
+    """Past Chroma's flush threshold the HNSW folder holds the ids; delete_user removes the folder too."""
+    from healthcoach.ingest.chunking import Chunk
+
+    stores.records.ensure_user("big")
+    chunks = [Chunk(id=f"zebra-chunk-{i:05d}", text=f"zebra reading number {i}", metadata={"category": "lab"})
+              for i in range(1100)]
+    stores.vectors.sync("big", chunks)
+    home = stores.settings.home
+    assert any(p.name == "index_metadata.pickle" for p in found_paths(home, "zebra-chunk-"))
+    delete_user(stores, "big")
+    assert found_paths(home, "zebra-chunk-") == [] and found_paths(home, "zebra reading") == []
+
+
+def found_paths(home: Path, needle: str) -> list[Path]:
+    return [p for p in home.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]

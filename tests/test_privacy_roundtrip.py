@@ -39,7 +39,7 @@ class World:
 
     @property
     def home(self) -> Path:
-        return self.stores.settings.home
+        return Path(self.stores.settings.home)
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +75,13 @@ def needles_of(records: list[Record], questions: list[str], name: str | None) ->
     return out
 
 
-def comparable(reply: Reply, orgs: set[str]) -> tuple[str, list[tuple[object, ...]]]:
+def comparable(reply: Reply, orgs: set[str]) -> tuple[str, list[tuple[str | None, ...]]]:
     """Answer text and citations without source organisations (the FHIR reader takes those from encounters)."""
     text = reply.text
     for org in sorted(orgs, key=len, reverse=True):
         text = text.replace(f"{org} (FHIR export)", "FHIR export")
-    cites = [(c.record_id, c.date, c.label, c.value, c.unit, c.category) for c in reply.citations]
+    cites: list[tuple[str | None, ...]] = [(c.record_id, c.date, c.label, c.value, c.unit, c.category)
+                                           for c in reply.citations]
     return re.sub(r"\s+", " ", text).strip(), cites
 
 

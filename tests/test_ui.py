@@ -22,7 +22,7 @@ def test_answers_carry_collapsed_sources_and_redirects_are_marked() -> None:
     answer, sources = reply_messages({"text": "A1c 6.1 % [1]", "citations": [cite], "action": "answer",
                                       "as_of": "2026-10-08"})
     assert answer["content"].startswith("A1c") and "As of 2026-10-08" in answer["content"]
-    assert sources["metadata"]["title"] == "📎 Sources (1)"
+    assert sources["metadata"]["title"] == "Sources (1)"
     assert sources["content"] == "[1] 2026-10-08 · Hemoglobin A1c: 6.1 % · Clinic (FHIR export)"
     assert reply_messages({"text": "Call 911", "action": "escalate"})[0]["content"].startswith("🚨")
     assert reply_messages({"text": "Ask your prescriber", "action": "redirect"})[0]["content"].startswith("⚠️")

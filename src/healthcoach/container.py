@@ -56,7 +56,7 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     stores = stores or build_stores(settings)
     catalog = load_catalog()
     wellness = load_wellness(catalog=catalog)
-    guards = Guardrails.load(settings.guardrails_dir, embedder=stores.embedder, cache_dir=stores.settings.home / "cache",
+    guards = Guardrails.load(settings.guardrails_dir, embedder=stores.embedder, cache_dir=settings.cache,
                              region=settings.region)
     hybrid = HybridSearch(stores.vectors)
     retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k)

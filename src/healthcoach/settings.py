@@ -58,6 +58,7 @@ class APISettings(BaseModel):
     port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest request body accepted.")
     max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
+    request_timeout_s: float = Field(60.0, gt=0, description="Seconds before a request is answered 504.")
     local_user: str | None = Field(
         None, description="Single-user mode without tokens; only allowed when bound to 127.0.0.1."
     )
@@ -75,6 +76,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="http://host:port of a Chroma server; default: embedded Chroma in data_dir."
     )
+    cache_dir: Path | None = Field(
+        None, description="Derived caches (trained guard classifier); default: <data_dir>/cache."
+    )
     region: str = Field("US", description="Region for emergency numbers in safety redirects.")
     guardrails_dir: Path = Field(default_factory=lambda: packaged_dir("guardrails"), description="Policies.")
     prompts_dir: Path = Field(default_factory=lambda: packaged_dir("prompts"), description="LLM prompts.")
@@ -88,6 +92,11 @@ class Settings(BaseSettings):
     def home(self) -> Path:
         """The data dir with ~ expanded."""
         return self.data_dir.expanduser()
+
+    @property
+    def cache(self) -> Path:
+        """Where derived caches live."""
+        return (self.cache_dir or self.home / "cache").expanduser()
 
     @property
     def sql_url(self) -> str:

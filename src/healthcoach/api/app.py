@@ -67,14 +67,14 @@ class BodyLimit:
 
 
 def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, ui: bool = True,
-               request_timeout_s: float = 60.0) -> FastAPI:
+               request_timeout_s: float | None = None) -> FastAPI:
     """Build the server for these settings; pass a pre-built CoachBundle to share one coach."""
     from healthcoach.api.routes import chat, health, ingest, me, openai, records
 
     check_local_mode(settings.api.local_user, settings.api.host)
     bundle = coach_bundle or CoachBundle.build(settings)
     auth = Authenticator(bundle.stores.records, settings.api.local_user)
-    deps = Deps(settings, bundle, auth, request_timeout_s)
+    deps = Deps(settings, bundle, auth, request_timeout_s or settings.api.request_timeout_s)
     app = FastAPI(title="healthcoach", version="1", description=DESCRIPTION,
                   openapi_tags=[{"name": "chat", "description": "Ask the coach."},
                                 {"name": "records", "description": "Your stored records."},
@@ -83,7 +83,7 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
     install_error_handlers(app)
     for module in (health, chat, openai, records, ingest, me):
         app.include_router(module.router(deps))
-    app.add_middleware(BodyLimit, limit=settings.api.max_upload_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=settings.api.max_upload_bytes)
     _document_limits(app, settings)
     app.state.deps = deps
     if ui:

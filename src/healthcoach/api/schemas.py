@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from healthcoach.coach import Reply
 from healthcoach.compose.citations import Citation
 
-A1C_CITATION = {"n": 1, "record_id": "3f9a6c1e2b7d4a5f8e0c1d2b", "date": "2026-09-14", "label": "Hemoglobin A1c",
+A1C_CITATION: dict[str, Any] = {"n": 1, "record_id": "3f9a6c1e2b7d4a5f8e0c1d2b", "date": "2026-09-14", "label": "Hemoglobin A1c",
                 "value": "6.1", "unit": "%", "source": "Example Clinic (FHIR export)", "category": "lab"}
-A1C_REPLY = {"text": "Your most recent Hemoglobin A1c was 6.1 % on Sep 14, 2026 [1].", "citations": [A1C_CITATION],
+A1C_REPLY: dict[str, Any] = {"text": "Your most recent Hemoglobin A1c was 6.1 % on Sep 14, 2026 [1].", "citations": [A1C_CITATION],
              "intent": "latest_value", "blocked": False, "category": "allowed", "action": "answer",
              "as_of": "2026-09-14", "warnings": [], "record_ids": ["3f9a6c1e2b7d4a5f8e0c1d2b"], "elapsed_ms": 42.0}
 

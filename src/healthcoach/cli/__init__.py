@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from healthcoach.cli import records as records_cmds
-from healthcoach.cli.common import AppContext, fail
+from healthcoach.cli.common import AppContext, err_console
 
 app = typer.Typer(
     help="healthcoach: a local-first health coach over your own records. A wellness coach, not a doctor: "
@@ -56,4 +56,5 @@ def main() -> None:
     try:
         app()
     except HealthCoachError as exc:
-        fail(exc.message)
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        raise SystemExit(1) from None

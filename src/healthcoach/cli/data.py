@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -61,8 +62,8 @@ def consent(
 
 def export(
     ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", "-o", help="A new folder, or a file ending in .zip.")],
     user: str = typer.Option(..., "--user", "-u", help="Whose data."),
-    out: Path = typer.Option(..., "--out", "-o", help="A new folder, or a file ending in .zip."),
 ) -> None:
     """Export everything held about you: profile, consent history, records (JSON and FHIR), conversations, audit."""
     from healthcoach.privacy import export_user

@@ -49,5 +49,10 @@ def demo(
     except ModuleNotFoundError:
         console.print("[yellow]The UI/API server is not installed in this build.[/]")
         return
-    run_server(app.settings.model_copy(update={"api": app.settings.api.model_copy(update={"local_user": DEMO_USER})}),
-               port=port, app_context=app)
+    from healthcoach.api.deps import CoachBundle
+
+    settings = app.settings.model_copy(
+        update={"api": app.settings.api.model_copy(update={"local_user": DEMO_USER, "host": "127.0.0.1"})})
+    bundle = CoachBundle(app.stores, app.coach, app.chat)
+    run_server(settings, port=port, coach_bundle=bundle,
+               banner="The demo person is synthetic. Open the UI and ask your own questions.")

@@ -97,7 +97,7 @@ def safety(
     files = dataset or default_datasets(eval_dir, eval_dir.parent.parent / "shared")
     cases = load_cases(files)
     guards = Guardrails.load(app.settings.guardrails_dir, embedder=app.stores.embedder,
-                             cache_dir=app.settings.home / "cache", region=app.settings.region)
+                             cache_dir=app.settings.cache, region=app.settings.region)
 
     def classify(prompt: str, history: object) -> tuple[str, str]:
         v = guards.check_input(prompt, list(history))  # type: ignore[call-overload]

@@ -49,4 +49,10 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
 ) -> None:
     """Serve the HTTP API (/v1, docs at /docs) and the web UI (/ui) until stopped."""
-    run_server(app_context(ctx).settings, host, port)
+    from healthcoach.cli.common import fail
+    from healthcoach.errors import HealthCoachError
+
+    try:
+        run_server(app_context(ctx).settings, host, port)
+    except HealthCoachError as exc:
+        fail(exc.message)

@@ -9,6 +9,7 @@ not shown; an error inside the check fails closed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from healthcoach.guardrails.output import OutputCheck
 log = logging.getLogger(__name__)
 
 # "[3]", "[1, 4]", "[2-5]", "[1][2]": every number must be one of the answer's citations.
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
 # Generic-drug stems (USAN suffixes), anchored to a word with enough letters before the stem
 # ("lisinopril" but not "April"; "amlodipine" but not "spine").
@@ -36,23 +38,7 @@ _DRUG_STEM = re.compile(
 )
 # Common names the stems miss (brands, old generics). A word here that the evidence does not
 # contain is an invented medicine.
-_DRUG_NAMES = frozenset("""
-insulin aspirin acetaminophen paracetamol tylenol advil motrin aleve naproxen warfarin coumadin eliquis
-xarelto heparin clopidogrel plavix synthroid levothyroxine prednisone amoxicillin augmentin azithromycin
-zithromax doxycycline ciprofloxacin ozempic wegovy semaglutide mounjaro zepbound tirzepatide trulicity
-jardiance farxiga januvia glipizide glyburide glimepiride hydrochlorothiazide chlorthalidone furosemide
-lasix spironolactone digoxin amiodarone sertraline zoloft prozac celexa lexapro paxil bupropion
-wellbutrin venlafaxine effexor cymbalta trazodone mirtazapine gabapentin neurontin pregabalin lyrica
-tramadol oxycodone hydrocodone morphine fentanyl codeine methadone buprenorphine suboxone xanax ativan
-valium klonopin clonazepam zolpidem ambien melatonin adderall ritalin methylphenidate amphetamine
-vyvanse nexium prilosec protonix pepcid zantac albuterol ventolin symbicort advair flovent fluticasone
-budesonide singulair cetirizine zyrtec loratadine claritin benadryl diphenhydramine allopurinol
-colchicine methotrexate humira tamsulosin flomax finasteride viagra cialis lipitor crestor zocor
-norvasc glucophage metformin lisinopril losartan atorvastatin rosuvastatin simvastatin pravastatin
-metoprolol atenolol carvedilol propranolol amlodipine lithium lamotrigine lamictal topiramate
-topamax keppra levetiracetam quetiapine seroquel olanzapine risperidone abilify aripiprazole
-albuterol salmeterol formoterol ibuprofen diclofenac meloxicam celecoxib celebrex naloxone narcan epinephrine epipen nitroglycerin
-""".split())
+_DRUG_NAMES = frozenset(["insulin", "aspirin", "acetaminophen", "paracetamol", "tylenol", "advil", "motrin", "aleve", "naproxen", "warfarin", "coumadin", "eliquis", "xarelto", "heparin", "clopidogrel", "plavix", "synthroid", "levothyroxine", "prednisone", "amoxicillin", "augmentin", "azithromycin", "zithromax", "doxycycline", "ciprofloxacin", "ozempic", "wegovy", "semaglutide", "mounjaro", "zepbound", "tirzepatide", "trulicity", "jardiance", "farxiga", "januvia", "glipizide", "glyburide", "glimepiride", "hydrochlorothiazide", "chlorthalidone", "furosemide", "lasix", "spironolactone", "digoxin", "amiodarone", "sertraline", "zoloft", "prozac", "celexa", "lexapro", "paxil", "bupropion", "wellbutrin", "venlafaxine", "effexor", "cymbalta", "trazodone", "mirtazapine", "gabapentin", "neurontin", "pregabalin", "lyrica", "tramadol", "oxycodone", "hydrocodone", "morphine", "fentanyl", "codeine", "methadone", "buprenorphine", "suboxone", "xanax", "ativan", "valium", "klonopin", "clonazepam", "zolpidem", "ambien", "melatonin", "adderall", "ritalin", "methylphenidate", "amphetamine", "vyvanse", "nexium", "prilosec", "protonix", "pepcid", "zantac", "albuterol", "ventolin", "symbicort", "advair", "flovent", "fluticasone", "budesonide", "singulair", "cetirizine", "zyrtec", "loratadine", "claritin", "benadryl", "diphenhydramine", "allopurinol", "colchicine", "methotrexate", "humira", "tamsulosin", "flomax", "finasteride", "viagra", "cialis", "lipitor", "crestor", "zocor", "norvasc", "glucophage", "metformin", "lisinopril", "losartan", "atorvastatin", "rosuvastatin", "simvastatin", "pravastatin", "metoprolol", "atenolol", "carvedilol", "propranolol", "amlodipine", "lithium", "lamotrigine", "lamictal", "topiramate", "topamax", "keppra", "levetiracetam", "quetiapine", "seroquel", "olanzapine", "risperidone", "abilify", "aripiprazole", "albuterol", "salmeterol", "formoterol", "ibuprofen", "diclofenac", "meloxicam", "celecoxib", "celebrex", "naloxone", "narcan", "epinephrine", "epipen", "nitroglycerin"])
 
 
 class GroundingResult(BaseModel, frozen=True):
@@ -77,10 +63,8 @@ def citation_row(c: Citation) -> str:
     """'2026-10-08 (October 8, 2026) | label | value | unit | source': a citation's facts as text."""
     when = c.date or "unknown date"
     if c.date:
-        try:
+        with contextlib.suppress(ValueError):  # a partial date ('2024-03') is shown as written
             when = f"{c.date} ({fmt_date(date.fromisoformat(c.date))})"
-        except ValueError:
-            pass
     return " | ".join([when, c.label, c.value or "", c.unit or "", c.source])
 
 
@@ -111,6 +95,22 @@ def cited_numbers(text: str) -> list[int]:
     return out
 
 
+def claims(text: str) -> list[tuple[str, list[int]]]:
+    """(claim, citation numbers) pairs: each marker binds the text before it, back to the previous
+    marker or the start of its sentence. Adjacent markers ("6.1% [1][2]") share one claim."""
+    out: list[tuple[str, list[int]]] = []
+    for sentence in _SENTENCE.split(text):
+        start = 0
+        for m in _CITE.finditer(sentence):
+            segment, ns = sentence[start:m.start()], cited_numbers(m.group(0))
+            if out and start and not segment.strip(" ,;:*"):
+                out[-1] = (out[-1][0], out[-1][1] + ns)
+            else:
+                out.append((segment, ns))
+            start = m.end()
+    return out
+
+
 def medication_names(text: str) -> set[str]:
     """Words in text that name a medicine (by generic stem or a list of common names), lowercased."""
     words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text)}
@@ -136,7 +136,8 @@ def _check(llm_text: str, answer: Answer, guards: OutputChecker) -> GroundingRes
     evidence = answer_evidence(answer)
     # Diagnosis and dose language, and every number/date against the evidence: the output guard's
     # rules, shared with the template path so both modes enforce one policy.
-    guard = guards.check_output(text, evidence, number_tokens(answer.computed))
+    allowed = number_tokens(answer.computed)
+    guard = guards.check_output(text, evidence, allowed)
     violations += guard.violations
     known = {c.n for c in answer.citations}
     cited = cited_numbers(text)
@@ -145,8 +146,36 @@ def _check(llm_text: str, answer: Answer, guards: OutputChecker) -> GroundingRes
     # contradict them: "you have no A1c results"), so it is not shown.
     if known and not cited:
         violations.append("missing_citation: the answer cites records but the text cites none")
+    violations += _misattributed(text, answer, guards, allowed, known)
     low_evidence = evidence.lower()
     for name in sorted(medication_names(text)):
         if name not in low_evidence:
             violations.append(f"ungrounded_medication: {name}")
     return GroundingResult(ok=not violations, violations=violations)
+
+
+def _misattributed(text: str, answer: Answer, guards: OutputChecker, allowed: set[str], known: set[int]) -> list[str]:
+    """Numbers and dates in a cited claim must come from the records it cites (or the template's own
+    counts). Catches a value moved onto the wrong result: SmolLM2 wrote "6.2 % on October 8, 2026 [1]"
+    when [1] is 6.1 % and 6.2 % belongs to an older result; every number alone is in the evidence."""
+    from healthcoach.ingest.chunking import describe
+
+    by_n = {c.n: c for c in answer.citations}
+    records = {r.id: r for r in answer.records}
+    out: list[str] = []
+    for claim, ns in claims(text):
+        cited = [by_n[n] for n in ns if n in known]
+        if not cited or not claim.strip():
+            continue
+        parts = [citation_row(c) for c in cited]
+        parts += [describe(r) + " " + r.model_dump_json(exclude={"source", "user_id", "id"})
+                  for c in cited if (r := records.get(c.record_id)) is not None]
+        check = guards.check_output(claim, "\n".join(parts), allowed)
+        marker = "[" + ", ".join(str(c.n) for c in cited) + "]"
+        for v in check.violations:
+            kind, _, detail = v.partition(":")
+            if kind in ("ungrounded_number", "ungrounded_date"):
+                out.append(f"misattributed_{kind.split('_')[1]}: {detail.strip()} is not in {marker}")
+            elif kind == "guard_error":
+                out.append(v)
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from healthcoach.store.schema import (
 from healthcoach.store.vectors import collection_name
 
 log = logging.getLogger(__name__)
+CHECKPOINT_TRIES = 10
 # Child tables before parents; every table that holds a user_id (the schema module lists them all).
 USER_TABLES = (("record_codes", RecordCodeRow), ("records", RecordRow), ("embedding_cache", EmbeddingRow),
                ("messages", MessageRow), ("conversations", ConversationRow), ("ingests", IngestRow),
@@ -146,8 +148,14 @@ def _vacuum_engine(engine: Engine) -> bool:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.exec_driver_sql("VACUUM")
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return True
+        for attempt in range(CHECKPOINT_TRIES):
+            # busy=1 while another connection reads: the WAL (with old frames) is then not truncated yet.
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy or not busy[0]:
+                return True
+            time.sleep(0.1 * (attempt + 1))
+    log.warning("record store WAL still in use by a reader; it is truncated at the next checkpoint")
+    return False
 
 
 def _vacuum_file(path: Path) -> None:

@@ -7,74 +7,19 @@ Records from non-FHIR sources (wearables, manual entries) become Observations.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from healthcoach.records.models import SYSTEMS, Category, Code, Quantity, Record
+from healthcoach.privacy.fhir_datatypes import attachment, concept, org, quantity, texts, timing, when
+from healthcoach.records.models import Category, Quantity, Record
 from healthcoach.store.schema import UserRow
 
 Json = dict[str, Any]
-UCUM = "http://unitsofmeasure.org"
 TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
-URI_OF = {short: uri for uri, short in reversed(list(SYSTEMS.items()))}  # first URI listed wins
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 OBS_CATEGORY = {Category.vital: "vital-signs", Category.lab: "laboratory", Category.social_history: "social-history",
                 Category.wearable: "activity"}
-
-
-def concept(codes: Sequence[Code], text: str | None) -> Json:
-    """A CodeableConcept with every coding and the record's label as its text."""
-    out: Json = {}
-    coding = []
-    for c in codes:
-        item: Json = {"code": c.code}
-        if c.system != "local":
-            item["system"] = URI_OF.get(c.system, c.system)
-        if c.display:
-            item["display"] = c.display
-        coding.append(item)
-    if coding:
-        out["coding"] = coding
-    if text:
-        out["text"] = text
-    return out
-
-
-def quantity(q: Quantity) -> Json:
-    """A FHIR Quantity (UCUM coded when there is a unit)."""
-    out: Json = {"value": q.value}
-    if q.unit:
-        out.update(unit=q.unit, system=UCUM, code=q.unit)
-    if q.comparator:
-        out["comparator"] = q.comparator
-    return out
-
-
-def when(rec: Record) -> str | None:
-    """The clinical start as FHIR dateTime, keeping a year or month precision the source had."""
-    if rec.start is None:
-        return None
-    precision = rec.details.get("date_precision")
-    if precision == "year" and rec.date:
-        return f"{rec.date.year:04d}"
-    if precision == "month" and rec.date:
-        return f"{rec.date.year:04d}-{rec.date.month:02d}"
-    return rec.start.isoformat()
-
-
-def timing(rec: Record, prefix: str) -> Json:
-    """<prefix>DateTime, or <prefix>Period when the record has an end."""
-    start = when(rec)
-    if rec.end is not None:
-        period = {"start": start, "end": rec.end.isoformat()} if start else {"end": rec.end.isoformat()}
-        return {f"{prefix}Period": period}
-    return {f"{prefix}DateTime": start} if start else {}
-
-
-def _texts(*items: str | None) -> list[Json]:
-    return [{"text": t} for t in items if t]
 
 
 def observation(rec: Record, ctx: _Ctx) -> Json:
@@ -111,9 +56,9 @@ def observation(rec: Record, ctx: _Ctx) -> Json:
             rng["text"] = rr.text
         res["referenceRange"] = [rng]
     if rec.interpretation:
-        res["interpretation"] = _texts(rec.interpretation)
+        res["interpretation"] = texts(rec.interpretation)
     if rec.source.organization:
-        res["performer"] = [_org(rec)]
+        res["performer"] = [org(rec)]
     return res
 
 
@@ -138,19 +83,19 @@ def medication(rec: Record, ctx: _Ctx) -> Json:
     res: Json = {"status": rec.status or "unknown", "subject": ctx.subject,
                  "medicationCodeableConcept": concept(rec.codes, rec.label)}
     if rec.details.get("reason"):
-        res["reasonCode"] = _texts(rec.details["reason"])
+        res["reasonCode"] = texts(rec.details["reason"])
     if kind == "MedicationRequest":
         res["intent"] = rec.details.get("intent") or "order"
         if when(rec):
             res["authoredOn"] = when(rec)
         if rec.text:
-            res["dosageInstruction"] = _texts(rec.text)
+            res["dosageInstruction"] = texts(rec.text)
         if rec.source.organization:
-            res["requester"] = _org(rec)
+            res["requester"] = org(rec)
     else:
         res.update(timing(rec, "effective"))
         if rec.text:
-            res["dosage"] = _texts(rec.text) if kind == "MedicationStatement" else {"text": rec.text}
+            res["dosage"] = texts(rec.text) if kind == "MedicationStatement" else {"text": rec.text}
     return res
 
 
@@ -186,7 +131,7 @@ def allergy(rec: Record, ctx: _Ctx) -> Json:
     if rec.details.get("allergy_category"):
         res["category"] = rec.details["allergy_category"].split(", ")
     if rec.details.get("reactions"):
-        res["reaction"] = [{"manifestation": _texts(r)} for r in rec.details["reactions"].split(", ")]
+        res["reaction"] = [{"manifestation": texts(r)} for r in rec.details["reactions"].split(", ")]
     return res
 
 
@@ -194,9 +139,9 @@ def procedure(rec: Record, ctx: _Ctx) -> Json:
     res: Json = {"status": rec.status or "unknown", "subject": ctx.subject, "code": concept(rec.codes, rec.label),
                  **timing(rec, "performed")}
     if rec.details.get("reason"):
-        res["reasonCode"] = _texts(rec.details["reason"])
+        res["reasonCode"] = texts(rec.details["reason"])
     if rec.source.organization:
-        res["performer"] = [{"actor": _org(rec)}]
+        res["performer"] = [{"actor": org(rec)}]
     return res
 
 
@@ -209,7 +154,7 @@ def encounter(rec: Record, ctx: _Ctx) -> Json:
     if period:
         res["period"] = period
     if rec.details.get("reason"):
-        res["reasonCode"] = _texts(rec.details["reason"])
+        res["reasonCode"] = texts(rec.details["reason"])
     provider = rec.details.get("provider") or rec.source.organization
     if provider:
         res["serviceProvider"] = {"display": provider}
@@ -225,15 +170,15 @@ def report(rec: Record, ctx: _Ctx) -> Json:
     if results:
         res["result"] = [{"reference": r} for r in results]
     if rec.text:
-        res["presentedForm"] = [_attachment(rec.text)]
+        res["presentedForm"] = [attachment(rec.text)]
     if rec.source.organization:
-        res["performer"] = [_org(rec)]
+        res["performer"] = [org(rec)]
     return res
 
 
 def document(rec: Record, ctx: _Ctx) -> Json:
     res: Json = {"status": rec.status or "current", "subject": ctx.subject, "type": concept(rec.codes, rec.label),
-                 "content": [{"attachment": _attachment(rec.text or "")}]}
+                 "content": [{"attachment": attachment(rec.text or "")}]}
     if when(rec):
         res["context"] = {"period": {"start": when(rec)}}
     if rec.details.get("author"):
@@ -241,15 +186,6 @@ def document(rec: Record, ctx: _Ctx) -> Json:
     if rec.source.organization:
         res["custodian"] = {"display": rec.source.organization}
     return res
-
-
-def _org(rec: Record) -> Json:
-    """The source organisation as a display-only Organization reference (no directory entry is invented)."""
-    return {"type": "Organization", "display": rec.source.organization}
-
-
-def _attachment(text: str) -> Json:
-    return {"contentType": "text/plain; charset=utf-8", "data": base64.b64encode(text.encode()).decode()}
 
 
 class _Ctx:

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from healthcoach.errors import HealthCoachError  # noqa: E402
-from healthcoach.knowledge.catalog import load_catalog  # noqa: E402
-from healthcoach.records.models import CATEGORY_TITLES, Category  # noqa: E402
-from healthcoach.ui import charts  # noqa: E402
+from healthcoach.errors import HealthCoachError
+from healthcoach.knowledge.catalog import load_catalog
+from healthcoach.records.models import CATEGORY_TITLES, Category
+from healthcoach.ui import charts
 
 if TYPE_CHECKING:
     from healthcoach.api.deps import CoachBundle
@@ -32,14 +32,14 @@ MARKS = {"escalate": "🚨 **Emergency — please get help now.**\n\n", "redirec
 
 def reply_messages(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """The answer (safety redirects marked) and, under it, its citations in a collapsed 'Sources' block."""
-    out = [{"role": "assistant", "content": MARKS.get(str(reply.get("action")), "") + str(reply["text"])}]
+    out: list[dict[str, Any]] = [{"role": "assistant", "content": MARKS.get(str(reply.get("action")), "") + str(reply["text"])}]
     cites = reply.get("citations") or []
     if cites:
         lines = [f"[{c['n']}] {c.get('date') or 'undated'} · {c['label']}"
                  + (f": {c['value']}{' ' + c['unit'] if c.get('unit') else ''}" if c.get("value") else "")
                  + f" · {c['source']}" for c in cites]
         out.append({"role": "assistant", "content": "\n\n".join(lines),
-                    "metadata": {"title": f"📎 Sources ({len(cites)})", "status": "done"}})
+                    "metadata": {"title": f"Sources ({len(cites)})", "status": "done"}})
     if reply.get("as_of"):
         out[0]["content"] += f"\n\n*As of {reply['as_of']}.*"
     return out
@@ -101,7 +101,7 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
         store.set_consent(user_of(request), records=on)
         return "Records are used in chat." if on else "Records are not used in chat (general answers only)."
 
-    def upload(files: list[Any] | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:
+    def upload(files: list[Any] | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
         user = user_of(request)
         if not files:
             return "Choose one or more export files first."
@@ -143,12 +143,11 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
                     for cat in BROWSE:
                         with gr.Tab(CATEGORY_TITLES[cat]):
                             frames.append(gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True))
-            with gr.Tab("Trends", id="trends"):
-                with gr.Tabs():
-                    with gr.Tab("Lab trends", id="lab-trends"):
-                        figs = [gr.Plot(label=t.title) for t in charts.TRENDS if t.kind == "lab"]
-                    with gr.Tab("Vital trends", id="vital-trends"):
-                        figs += [gr.Plot(label=t.title) for t in charts.TRENDS if t.kind == "vital"]
+            with gr.Tab("Trends", id="trends"), gr.Tabs():
+                with gr.Tab("Lab trends", id="lab-trends"):
+                    figs = [gr.Plot(label=t.title) for t in charts.TRENDS if t.kind == "lab"]
+                with gr.Tab("Vital trends", id="vital-trends"):
+                    figs += [gr.Plot(label=t.title) for t in charts.TRENDS if t.kind == "vital"]
             with gr.Tab("Upload", id="upload"):
                 gr.Markdown("Add exports of **your own** records (FHIR R4 JSON/NDJSON or a .zip of them). "
                             "All or nothing: a file that cannot be read stores nothing.")
@@ -162,4 +161,5 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
                 consent.input(set_consent, [consent], [consent_note])
         refresh.click(tables, None, frames)
         demo.load(who, None, [status, consent]).then(tables, None, frames).then(plots, None, figs)
+    assert isinstance(demo, gr.Blocks)
     return demo

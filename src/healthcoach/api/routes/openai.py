@@ -9,8 +9,8 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from itertools import chain
 from datetime import UTC, datetime
+from itertools import chain
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -18,8 +18,15 @@ from fastapi.responses import StreamingResponse
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import InvalidRequest
 from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse, sse_schema
-from healthcoach.api.schemas import (Choice, CoachExtra, Completion, CompletionMessage, CompletionRequest,
-                                     OAIMessage, Usage)
+from healthcoach.api.schemas import (
+    Choice,
+    CoachExtra,
+    Completion,
+    CompletionMessage,
+    CompletionRequest,
+    OAIMessage,
+    Usage,
+)
 from healthcoach.coach import Reply, Turn
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import AuditRow
