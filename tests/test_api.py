@@ -278,3 +278,26 @@ def test_openapi_is_documented(app: FastAPI) -> None:
     for name in ("ChatRequest", "ChatResponse", "RecordOut", "Conversation", "Completion", "ErrorBody"):
         assert schemas[name].get("examples"), name
     assert schemas["ChatRequest"]["properties"]["message"]["maxLength"] == 4000
+
+
+def test_log_weight_through_the_api_is_answered_from_the_record(tmp_path, embedder):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from conftest import settings_for
+    from healthcoach.api.app import create_app
+    from healthcoach.api.auth import create_token
+
+    settings = settings_for(tmp_path / "d")
+    from healthcoach.api.deps import CoachBundle
+    from healthcoach.container import build_stores
+
+    bundle = CoachBundle.build(settings, build_stores(settings, embedder=embedder))
+    token = create_token(bundle.stores.records, "lee")
+    bundle.stores.records.set_consent("lee", records=True)
+    client = TestClient(create_app(settings, bundle, ui=False))
+    h = {"Authorization": f"Bearer {token}"}
+    assert client.post("/v1/log", json={"kind": "weight", "amount": "heavy"}, headers=h).json()["status"] == 422
+    logged = client.post("/v1/log", json={"kind": "weight", "amount": "70kg", "date": "2026-11-20"}, headers=h)
+    assert logged.status_code == 200 and logged.json()["value"] == "70 kg"
+    answer = client.post("/v1/chat", json={"message": "What's my weight?"}, headers=h).json()
+    assert "70 kg" in answer["text"] and answer["citations"][0]["record_id"] == logged.json()["record_id"]

@@ -25,6 +25,7 @@ def kinds(result: Any) -> set[str]:
     "Your most recent A1c was 6.10 % (10/8/2026) [1]; before that 6.2 % on 2026-04-01 [2].",
     "On Oct 8, 2026 your A1c was 6.1% [1]. Earlier results were 6.2%, 6.2% and 6.5% [2-4], and there are 6 more.",
     "Your A1c was 6.1 % on 8 October 2026 [1]. Your records also list metformin [5]; ask your clinician about it.",
+    'Your metformin prescription says "Take 1 tablet by mouth once daily" [5]; A1c 6.1% [1].',  # a verbatim quote
 ])
 def test_clean_paraphrase_passes(guards: OutputGuardOnly, text: str) -> None:
     result = check_grounding(text, a1c_answer(), guards)
@@ -39,6 +40,7 @@ def test_clean_paraphrase_passes(guards: OutputGuardOnly, text: str) -> None:
     ("Your A1c was 6.1% [1] and your lisinopril is listed.", "ungrounded_medication"),
     ("Your A1c was 6.1% [1]. You should double your metformin dose.", "dose_directive"),
     ("Your A1c was 6.1% [1]. Increase metformin to 1000 mg.", "dose_directive"),
+    ("Your A1c was 6.1% [1]. Take 1 tablet of metformin by mouth once daily [5].", "dose_directive"),  # not a quote
     ("Your A1c was 6.1% [1], which means you have diabetes.", "diagnostic_claim"),
     ("Your A1c was 6.1% [9].", "unresolved_citation"),                                # citation that resolves to nothing
     ("Your A1c was 6.1% [1, 7].", "unresolved_citation"),

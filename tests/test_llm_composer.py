@@ -116,7 +116,8 @@ def test_prompt_kind_by_intent_and_follow_up(make: Callable[..., Any]) -> None:
 def test_without_records_allowed_the_prompt_holds_no_record_content(make: Callable[..., Any]) -> None:
     composer, model = make("A1c reflects average blood sugar over about three months.")
     answer = a1c_answer()
-    answer.general_text = "Hemoglobin A1c reflects your average blood sugar over roughly the past two to three months."
+    answer.general_text = ("Hemoglobin A1c reflects your average blood sugar over roughly the past two to three months."
+                           " 2026-10-08 October 8, 2026")  # record date appended by Composer.compose: not sent
     history = [Turn(role="assistant", text="Your A1c was 6.1 % on October 8, 2026 [1].")]
     run = composer.complete("What is A1c?", history, answer, records_allowed=False)
     prompt = "\n".join(str(m.content) for m in model.calls[0])
@@ -137,7 +138,9 @@ def test_without_records_an_invented_value_or_citation_is_replaced(make: Callabl
 
 def test_no_records_allowed_and_nothing_general_skips_the_model(make: Callable[..., Any]) -> None:
     composer, model = make()  # no replies scripted: any call would fail the test
-    run = composer.complete("What's my A1c?", [], a1c_answer(), records_allowed=False)
+    answer = a1c_answer()
+    answer.general_text = " 2026-10-08 October 8, 2026"  # the composer appends the store's newest record date
+    run = composer.complete("What's my A1c?", [], answer, records_allowed=False)
     assert model.calls == [] and run.text == a1c_answer().text
     assert run.warnings == ["llm_skipped: records_not_sent"]
 

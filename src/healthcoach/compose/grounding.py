@@ -111,6 +111,13 @@ def claims(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
+def own_words(text: str, evidence: str) -> str:
+    """Text without verbatim quotes from the evidence ("Take 1 tablet daily" as prescribed), as
+    coach.own_words does for templates: quoting a prescription reports the record; it is not a dose
+    directive. Only exact quotes are dropped; anything paraphrased is still checked."""
+    return re.sub(r'"([^"\n]{1,400})"', lambda m: '""' if m.group(1) in evidence else m.group(0), text)
+
+
 def medication_names(text: str) -> set[str]:
     """Words in text that name a medicine (by generic stem or a list of common names), lowercased."""
     words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text)}
@@ -137,7 +144,7 @@ def _check(llm_text: str, answer: Answer, guards: OutputChecker) -> GroundingRes
     # Diagnosis and dose language, and every number/date against the evidence: the output guard's
     # rules, shared with the template path so both modes enforce one policy.
     allowed = number_tokens(answer.computed)
-    guard = guards.check_output(text, evidence, allowed)
+    guard = guards.check_output(own_words(text, evidence), evidence, allowed)
     violations += guard.violations
     known = {c.n for c in answer.citations}
     cited = cited_numbers(text)

@@ -23,6 +23,7 @@ from healthcoach.compose.grounding import OutputChecker, check_grounding, citati
 from healthcoach.compose.prompts import Prompts
 from healthcoach.compose.templates import Answer
 from healthcoach.errors import ConfigError
+from healthcoach.guardrails.output import extract_dates
 from healthcoach.settings import LLMSettings
 
 if TYPE_CHECKING:
@@ -40,8 +41,11 @@ _FOLLOWUP = re.compile(r"^(?:ok|okay|so|and|but|then)\b|\b(?:that|it|this|those|
 class Turn(Protocol):
     """An earlier message (coach.Turn satisfies this; no import, so coach.py can import this module)."""
 
-    role: str
-    text: str
+    @property
+    def role(self) -> str: ...  # "user" or "assistant"
+
+    @property
+    def text(self) -> str: ...
 
 
 def _provider_class(module: str, name: str) -> Any:
@@ -135,7 +139,16 @@ def evidence_table(answer: Answer, max_rows: int = 20) -> str:
 def records_free(answer: Answer) -> Answer:
     """The answer with every record-derived part removed: what a remote model without consent may see
     and be checked against (general catalog/wellness text only, no citations, no computed counts)."""
-    return Answer(text=answer.general_text, citations=[], records=[], general_text=answer.general_text)
+    general = general_only(answer.general_text)
+    return Answer(text=general, citations=[], records=[], general_text=general)
+
+
+def general_only(text: str) -> str:
+    """general_text without dates. Composer.compose appends the newest record date to general_text (so
+    "through <date>" in not-found answers is grounded); that date is record content and must not reach
+    a remote model without consent. Catalog and wellness text need no dates."""
+    _, without_dates = extract_dates(text)
+    return re.sub(r"\s+", " ", without_dates).strip()
 
 
 @dataclass
@@ -174,7 +187,7 @@ class LLMComposer:
         system = self.prompts["system"].render()
         if not records_allowed:
             # Privacy: nothing from the records, and no earlier turns (assistant turns quote records).
-            user = self.prompts["rephrase"].render(question=question, general_text=answer.general_text)
+            user = self.prompts["rephrase"].render(question=question, general_text=records_free(answer).general_text)
             return [SystemMessage(system), HumanMessage(user)]
         kind = self.prompt_kind(question, history, intent)
         facts = answer.text if len(answer.text) <= self.max_fact_chars else answer.text[: self.max_fact_chars] + " …"
@@ -213,7 +226,7 @@ class LLMComposer:
 
         When the run is not kept, callers must replace whatever they streamed with run.text."""
         t0 = time.perf_counter()
-        if not records_allowed and not answer.general_text:
+        if not records_allowed and not records_free(answer).general_text:
             # Nothing may be sent and nothing general to phrase: the local template answer stands.
             yield LLMRun(answer.text, ["llm_skipped: records_not_sent"])
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel
@@ -51,7 +51,7 @@ def extract_dates(text: str) -> tuple[set[dt.date], str]:
     """Dates found in text (several common formats) and the text with them blanked out."""
     found: set[dt.date] = set()
 
-    def take(kind: str) -> object:
+    def take(kind: str) -> Callable[[re.Match[str]], str]:
         def repl(m: re.Match[str]) -> str:
             g = m.groups()
             try:
@@ -69,7 +69,7 @@ def extract_dates(text: str) -> tuple[set[dt.date], str]:
         return repl
 
     for rx, kind in _DATE_PATTERNS:
-        text = rx.sub(take(kind), text)  # type: ignore[arg-type]
+        text = rx.sub(take(kind), text)
     return found, text
 
 

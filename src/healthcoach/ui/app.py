@@ -25,7 +25,8 @@ LOCAL_NOTE = ("Local single-user mode: no sign-in, because this server only list
 EXAMPLES = ["What's my A1c?", "When's the last time I got a flu shot?", "Summarize my medical records",
             "What is A1c?", "How can I improve my cholesterol?"]
 BROWSE = (Category.allergy, Category.medication, Category.immunization, Category.lab, Category.vital,
-          Category.procedure, Category.pregnancy, Category.condition, Category.social_history, Category.encounter)
+          Category.procedure, Category.pregnancy, Category.condition, Category.social_history, Category.encounter,
+          Category.wearable)
 COLUMNS = ["date", "record", "value", "status", "source"]
 MARKS = {"escalate": "🚨 **Emergency — please get help now.**\n\n", "redirect": "⚠️ **Safety redirect**\n\n"}
 
@@ -88,7 +89,8 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
 
     def plots(request: gr.Request) -> list[Any]:
         user = user_of(request)
-        return charts.figures(store, catalog, user, "lab") + charts.figures(store, catalog, user, "vital")
+        return (charts.figures(store, catalog, user, "lab") + charts.figures(store, catalog, user, "vital")
+                + charts.wearable_figures(store, user))
 
     def who(request: gr.Request) -> tuple[str, bool]:
         user = user_of(request)
@@ -119,6 +121,17 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
         return (f"**Stored {report.total_records} records** ({report.new} new, {report.updated} updated, "
                 f"{report.unchanged} unchanged) in {report.seconds:.1f} s\n" + "\n".join(lines) + skipped)
 
+    def log_entry(kind: str, amount: str, request: gr.Request) -> str:
+        from healthcoach.wearables.manual import manual_entry
+
+        user = user_of(request)
+        try:
+            record = manual_entry(user, kind, amount, None)  # type: ignore[arg-type]
+        except ValueError as exc:
+            return f"⚠️ {exc}"
+        bundle.stores.ingestor.add_records(user, [record])
+        return f"Logged {record.label.lower()}: {record.value_display()} on {record.date}."
+
     with gr.Blocks(title="healthcoach", analytics_enabled=False) as demo:
         gr.Markdown(f"> {BANNER}", elem_id="banner")
         status = gr.Markdown(elem_id="whoami")
@@ -148,6 +161,8 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
                     figs = [gr.Plot(label=t.title) for t in charts.TRENDS if t.kind == "lab"]
                 with gr.Tab("Vital trends", id="vital-trends"):
                     figs += [gr.Plot(label=t.title) for t in charts.TRENDS if t.kind == "vital"]
+                with gr.Tab("Wearable trends", id="wearable-trends"):
+                    figs += [gr.Plot(label=t[0]) for t in charts.WEARABLE_TRENDS]
             with gr.Tab("Upload", id="upload"):
                 gr.Markdown("Add exports of **your own** records (FHIR R4 JSON/NDJSON or a .zip of them). "
                             "All or nothing: a file that cannot be read stores nothing.")
@@ -155,6 +170,13 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
                 add = gr.Button("Add to my records", variant="primary")
                 report = gr.Markdown()
                 add.click(upload, [files], [report]).then(tables, None, frames).then(plots, None, figs)
+                gr.Markdown("**Log a measurement yourself**")
+                with gr.Row():
+                    log_kind = gr.Dropdown(["weight", "water"], value="weight", label="What", scale=1)
+                    log_amount = gr.Textbox(label="Amount", placeholder="72.5kg, 160 lb, 500ml", scale=2)
+                    log_button = gr.Button("Log", scale=1)
+                log_note = gr.Markdown()
+                log_button.click(log_entry, [log_kind, log_amount], [log_note]).then(plots, None, figs)
             with gr.Tab("Privacy", id="privacy"):
                 consent = gr.Checkbox(label="Use my records to answer my questions")
                 consent_note = gr.Markdown()

@@ -84,3 +84,21 @@ def trend_figure(title: str, series: Series, unit: str) -> Figure:
 def figures(store: RecordStore, catalog: Catalog, user_id: str, kind: str) -> list[Figure]:
     """The charts of one kind (lab or vital) for a user."""
     return [trend_figure(t.title, *series_for(store, catalog, user_id, t)) for t in TRENDS if t.kind == kind]
+
+
+WEARABLE_TRENDS = (("Steps", "steps", 1.0, "steps/day"), ("Sleep", "sleep", 1 / 60, "hours/night"),
+                   ("Resting heart rate", "resting_heart_rate", 1.0, "bpm"))
+
+
+def wearable_figures(store: RecordStore, user_id: str) -> list[Figure]:
+    """Daily steps, sleep and resting heart rate from wearable records (days without data are gaps)."""
+    from healthcoach.records.models import Category
+    from healthcoach.wearables.stats import daily_table
+
+    table = daily_table(store.query(user_id, categories=[Category.wearable]))
+    figs = []
+    for title, metric, scale, unit in WEARABLE_TRENDS:
+        days = table.get(metric, {})
+        points = [(d, rec.value.value * scale) for d, rec in sorted(days.items()) if rec.value is not None]
+        figs.append(trend_figure(title, {title: points} if points else {}, unit))
+    return figs
