@@ -107,7 +107,7 @@ def test_two_people_in_one_bundle_are_refused(stores: Stores, tmp_path: Path) ->
 def test_someone_elses_records_are_refused_for_an_existing_profile(stores: Stores, good: Path, tmp_path: Path) -> None:
     stores.ingestor.ingest("ann", [good])
     before = state(stores, "ann")
-    other = F.write(tmp_path / "other.json", F.bundle(F.patient("p9", name="Someone Else"), F.a1c("o5", 9.0, "2025-01-01")))
+    other = F.write(tmp_path / "other.json", F.bundle(F.patient("p9", name="Someone Else"), F.a1c("o5", 9.0, "2025-01-01", pid="p9")))
     with pytest.raises(Forbidden, match="different person"):
         stores.ingestor.ingest("ann", [other])
     assert state(stores, "ann") == before
@@ -138,7 +138,7 @@ def test_failed_vector_write_rolls_back_records(stores: Stores, good: Path, tmp_
 
 
 def test_users_never_mix(stores: Stores, good: Path, tmp_path: Path) -> None:
-    bob_file = F.write(tmp_path / "bob.json", F.bundle(F.patient("pb", name="Bob Stone"), F.a1c("ob", 9.9, "2025-01-01")))
+    bob_file = F.write(tmp_path / "bob.json", F.bundle(F.patient("pb", name="Bob Stone"), F.a1c("ob", 9.9, "2025-01-01", pid="pb")))
     stores.ingestor.ingest("ann", [good])
     stores.ingestor.ingest("bob", [bob_file])
     _, bob_texts, _ = stores.vectors.texts("bob")

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, settings_for
-from llm_fakes import ScriptedChatModel
 
+from conftest import TODAY, settings_for
 from healthcoach.coach import Coach
 from healthcoach.compose.llm import RECORDS_NOT_SENT_NOTE, LLMComposer
 from healthcoach.compose.prompts import Prompts
 from healthcoach.container import build_coach, build_stores
+from llm_fakes import ScriptedChatModel
 
 if "llm" not in getattr(Coach, "__dataclass_fields__", {}):
     pytest.skip("Coach is not wired to the LLM composer yet", allow_module_level=True)

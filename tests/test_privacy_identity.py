@@ -98,8 +98,6 @@ def test_refusals_are_health_coach_errors_with_a_status(stores: Stores, tmp_path
     assert err.value.status in (403, 422)
 
 
-@pytest.mark.xfail(strict=True, reason="a file with no Patient resource is not checked against the profile's "
-                   "identity (subject references are not read); see the patch in the privacy hand-off note")
 def test_records_about_another_patient_without_a_patient_resource_are_refused(stores: Stores, tmp_path: Path) -> None:
     stores.ingestor.ingest("ann", [own(tmp_path)])
     before = state(stores, "ann")

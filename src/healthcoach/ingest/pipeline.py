@@ -143,7 +143,7 @@ class Ingestor:
             )
         if not patients:
             return
-        p = patients[0]
+        p = next((q for q in patients if q.birth_date is not None), patients[0])  # the one that says the age
         if p.birth_date is not None:
             age = birth_date_age(p.birth_date, self.today().date())
             if age < self.settings.min_age:

@@ -118,9 +118,25 @@ def parse_fhir_files(files: Iterable[RawFile], user_id: str, validate: bool = Tr
         if validate and not _valid(rtype, res):
             failed_validation[rtype] = failed_validation.get(rtype, 0) + 1
         result.records.append(record)
+    _add_referenced_patients(result, ctx, entries)
     for rtype, n in sorted(failed_validation.items()):
         result.warnings.append(f"{n} {rtype} resource(s) failed strict FHIR R4 validation; kept (essential fields parsed)")
     return result
+
+
+def _add_referenced_patients(result: AdapterResult, ctx: _Context, entries: list[tuple[str, str, Json]]) -> None:
+    """People named only by reference (no Patient resource in the files) still count for whose records these are."""
+    known = {p.key for p in result.patients}
+    for _, _, res in entries:
+        reference = ft.ref(res.get("subject") or res.get("patient"))
+        if not reference or ctx.resolve(reference) is not None:
+            continue
+        parts = reference.split("/_history")[0].rstrip("/").split("/")
+        if len(parts) >= 2 and parts[-2] == "Patient":
+            key = f"fhir:{parts[-1]}"
+            if key not in known:
+                known.add(key)
+                result.patients.append(PatientInfo(key=key))
 
 
 def _unpack(where: str, obj: Json) -> Iterable[tuple[str, str | None, Json]]:
@@ -196,7 +212,8 @@ def _source(res: Json, ctx: _Context) -> Source:
             val = res.get(key)
             val = val[0] if isinstance(val, list) and val else val
             val = val.get("actor", val) if isinstance(val, dict) else val
-            org = ft.ref_display(val) if key in ("location", "custodian") else None
+            typed_org = isinstance(val, dict) and val.get("type") == "Organization"
+            org = ft.ref_display(val) if key in ("location", "custodian") or typed_org else None
             if org:
                 break
     return Source(

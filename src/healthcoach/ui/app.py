@@ -100,7 +100,9 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
         return f"{note} · {sum(counts.values())} records stored", bool(row.use_records_in_chat)
 
     def set_consent(on: bool, request: gr.Request) -> str:
-        store.set_consent(user_of(request), records=on)
+        from healthcoach.privacy import set_consent as record_consent
+
+        record_consent(store, user_of(request), records=on)
         return "Records are used in chat." if on else "Records are not used in chat (general answers only)."
 
     def upload(files: list[Any] | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from healthcoach.api.deps import Deps
 from healthcoach.api.routes.common import errors
+from healthcoach.privacy import set_consent
 
 
 class Profile(BaseModel):
@@ -46,7 +47,7 @@ def router(deps: Deps) -> APIRouter:
     @r.put("/me/consent", response_model=Profile, responses=errors())
     def consent(body: ConsentChange, user: str = Depends(deps.auth)) -> Profile:
         """Turn using your records in chat (or a remote model) on or off. Each change is logged with its time."""
-        store.set_consent(user, records=body.use_records_in_chat, remote_llm=body.remote_llm)
+        set_consent(store, user, records=body.use_records_in_chat, remote_llm=body.remote_llm)
         return profile(user)
 
     return r
