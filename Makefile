@@ -23,7 +23,9 @@ demo: $(STAMP)
 
 ## Install everything and run the whole test suite.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not llamacpp"
+	@# llama.cpp's OpenMP threads spin against torch's unless told to wait passively (set before start).
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -m llamacpp
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date
+from healthcoach.compose.llm import RECORDS_NOT_SENT_NOTE, LLMComposer, LLMRun
 from healthcoach.compose.templates import Answer, Composer, number_tokens
 from healthcoach.errors import NotFound
 from healthcoach.guardrails import Guardrails, Verdict
@@ -24,6 +25,7 @@ from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.planner import Intent, Plan, Planner
 from healthcoach.retrieval.retriever import Retriever, latest_per_label
 from healthcoach.store.records import RecordStore
+from healthcoach.store.schema import UserRow
 
 log = logging.getLogger(__name__)
 GENERAL_INTENTS = {Intent.explain_concept, Intent.wellness_guidance, Intent.help}
@@ -63,11 +65,14 @@ class Coach:
     guards: Guardrails
     catalog: Catalog
     today: Callable[[], date] = lambda: datetime.now(UTC).date()
+    llm: LLMComposer | None = None  # None: template answers only (behaviour exactly as without an LLM)
+    llm_remote: bool = False  # compose.llm.is_remote(settings.llm): prompts leave this machine
+    llm_observer: Callable[[LLMRun], None] | None = None  # eval hook, e.g. LLMStats.add
 
     def ask(self, user_id: str, message: str, history: Sequence[Turn | str] = ()) -> Reply:
         """Answer a message for a user, given the conversation so far (oldest first)."""
         t0 = time.perf_counter()
-        reply = self._ask(user_id, message, [t if isinstance(t, Turn) else Turn(role="user", text=t) for t in history])
+        reply = self._ask(user_id, message, _turns(history))
         reply.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
         log.info("answered intent=%s blocked=%s citations=%d in %.1f ms", reply.intent, reply.blocked,
                  len(reply.citations), reply.elapsed_ms)
@@ -77,13 +82,43 @@ class Coach:
                ) -> Iterator[tuple[str, dict[str, str] | Reply]]:
         """The answer as events: ("delta", {"text": ...}) pieces, then ("reply", Reply).
 
-        Without an LLM the checked template answer is streamed in pieces; the final Reply is authoritative."""
-        reply = self.ask(user_id, message, history)
-        for piece in re.findall(r"\S+\s*", reply.text):
-            yield "delta", {"text": piece}
+        Without an LLM the checked template answer is streamed in pieces. With one, the model's tokens
+        are streamed as they come; if its complete text fails the grounding check (or the call fails),
+        a ("replace", {"text": ...}) event carries the template answer that replaces everything
+        streamed. The final Reply is authoritative."""
+        t0 = time.perf_counter()
+        reply, job = self._prepare(user_id, message, _turns(history))
+        if job is None or self.llm is None:
+            for piece in re.findall(r"\S+\s*", reply.text):
+                yield "delta", {"text": piece}
+        else:
+            run, streamed = None, []
+            for item in self.llm.stream(job.question, job.history, job.answer, job.records_allowed, job.intent):
+                if isinstance(item, str):
+                    streamed.append(item)
+                    yield "delta", {"text": item}
+                else:
+                    run = item
+            assert run is not None  # LLMComposer.stream always ends with its LLMRun
+            reply = self._with_llm(reply, job, run)
+            shown = "".join(streamed).strip()
+            if run.kept and reply.text.startswith(shown):
+                if reply.text[len(shown):]:
+                    yield "delta", {"text": reply.text[len(shown):]}  # e.g. the records-not-sent note
+            else:
+                yield "replace", {"text": reply.text}
+        reply.elapsed_ms = round((time.perf_counter() - t0) * 1000, 2)
         yield "reply", reply
 
     def _ask(self, user_id: str, message: str, history: list[Turn]) -> Reply:
+        reply, job = self._prepare(user_id, message, history)
+        if job is None or self.llm is None:
+            return reply
+        return self._with_llm(reply, job, self.llm.complete(job.question, job.history, job.answer,
+                                                            job.records_allowed, job.intent))
+
+    def _prepare(self, user_id: str, message: str, history: list[Turn]) -> tuple[Reply, _LLMJob | None]:
+        """The checked template reply, and the LLM job that may rephrase it (None: show it as is)."""
         user_turns = [t.text for t in history if t.role == "user"]
         # Safety first, on the user's own words only: record text never reaches the input guard.
         verdict = self.guards.check_input(message, user_turns)
@@ -92,16 +127,41 @@ class Coach:
         except NotFound:
             user = None
         if verdict.blocked:
-            return self._redirect(user_id if user and user.use_records_in_chat else None, message, verdict)
+            return self._redirect(user_id if user and user.use_records_in_chat else None, message, verdict), None
         today = self.today()
         meds = self._medication_names(user_id) if user and user.use_records_in_chat else []
         has_wearables = bool(user and user.use_records_in_chat and self.store.record_counts(user_id).get("wearable"))
         plan = self.planner.plan(message, today, user_turns, has_wearables=has_wearables, medications=meds)
         if user is None or not user.use_records_in_chat:
-            return self._general_only(user_id, plan, today, user is None)
+            return self._general_only(user_id, plan, today, user is None), None
         evidence = self.retriever.retrieve(user_id, plan, message, today)
         answer = self.composer.compose(evidence, today)
-        return self._checked(answer, plan, evidence)
+        reply = self._checked(answer, plan, evidence)
+        return reply, self._llm_job(reply, answer, message, history, user)
+
+    def _llm_job(self, reply: Reply, answer: Answer, message: str, history: list[Turn], user: UserRow
+                 ) -> _LLMJob | None:
+        """Whether and how the LLM rephrases this reply. Only an answer the output guard accepted is
+        rephrased (a replaced answer is a verbatim listing: nothing to phrase). A remote model gets
+        record content only with the profile's separate remote-LLM consent."""
+        if self.llm is None or any(w.startswith("output_guard") for w in reply.warnings):
+            return None
+        allowed = not self.llm_remote or bool(user.remote_llm)
+        return _LLMJob(message, history, answer, allowed, reply.intent)
+
+    def _with_llm(self, reply: Reply, job: _LLMJob, run: LLMRun) -> Reply:
+        """The reply with the LLM's checked text (run.text is the template answer when not kept)."""
+        if self.llm_observer is not None:
+            self.llm_observer(run)
+        reply.text = run.text
+        reply.warnings += run.warnings
+        if not job.records_allowed:
+            if run.kept:
+                reply.citations = []  # general text only: it cites nothing
+            reply.text += f"\n\n{RECORDS_NOT_SENT_NOTE}"
+            reply.warnings.append("records_not_sent_to_remote_llm")
+        log.info("llm kept=%s tokens=%d in %.2f s", run.kept, run.tokens, run.latency_s)
+        return reply
 
     # --------------------------------------------------------------------------------------
     def _checked(self, answer: Answer, plan: Plan, evidence: Evidence | None) -> Reply:
@@ -182,6 +242,21 @@ class Coach:
             if concept.code_keys:
                 out.extend(self.store.query(user_id, code_keys=concept.code_keys, limit=1))
         return out
+
+
+@dataclass
+class _LLMJob:
+    """What the LLM composer needs to rephrase one checked answer."""
+
+    question: str
+    history: list[Turn]
+    answer: Answer
+    records_allowed: bool
+    intent: str
+
+
+def _turns(history: Sequence[Turn | str]) -> list[Turn]:
+    return [t if isinstance(t, Turn) else Turn(role="user", text=t) for t in history]
 
 
 def own_words(text: str, evidence: str) -> str:

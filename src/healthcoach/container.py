@@ -46,6 +46,8 @@ def build_stores(settings: Settings, embedder: Embedder | None = None) -> Stores
 def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     """The coach with its guards, planner, retriever and composer."""
     from healthcoach.coach import Coach
+    from healthcoach.compose.llm import LLMComposer, build_chat_model, is_remote
+    from healthcoach.compose.prompts import Prompts
     from healthcoach.compose.templates import Composer
     from healthcoach.guardrails import Guardrails
     from healthcoach.knowledge.catalog import load_catalog, load_wellness
@@ -60,5 +62,8 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
                              region=settings.region)
     hybrid = HybridSearch(stores.vectors)
     retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k)
+    chat = build_chat_model(settings.llm)  # None for provider 'none'; ConfigError if the extra is missing
+    llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards) if chat is not None else None
     return Coach(stores.records, Planner(catalog, wellness), retriever,
-                 Composer(catalog, wellness, settings.retrieval.list_limit), guards, catalog)
+                 Composer(catalog, wellness, settings.retrieval.list_limit), guards, catalog,
+                 llm=llm, llm_remote=is_remote(settings.llm))

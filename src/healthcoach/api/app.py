@@ -69,7 +69,7 @@ class BodyLimit:
 def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, ui: bool = True,
                request_timeout_s: float | None = None) -> FastAPI:
     """Build the server for these settings; pass a pre-built CoachBundle to share one coach."""
-    from healthcoach.api.routes import chat, health, ingest, log, me, openai, records
+    from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records
 
     check_local_mode(settings.api.local_user, settings.api.host)
     bundle = coach_bundle or CoachBundle.build(settings)
@@ -81,7 +81,7 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
                                 {"name": "ingest", "description": "Add exports."},
                                 {"name": "meta", "description": "Liveness and your profile."}])
     install_error_handlers(app)
-    for module in (health, chat, openai, records, ingest, me, log):
+    for module in (health, chat, openai, records, ingest, me, log, privacy):
         app.include_router(module.router(deps))
     app.add_middleware(BodyLimit, limit=settings.api.max_upload_bytes)
     _document_limits(app, settings)

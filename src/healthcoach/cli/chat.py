@@ -83,11 +83,13 @@ def chat(
                 assert isinstance(payload, dict)
                 text += str(payload["text"])
                 console.print(str(payload["text"]), end="", highlight=False, markup=False)
+            elif kind == "replace":
+                console.print("\n[yellow](that text did not pass the check against your records; "
+                              "here is the checked answer)[/]")
+                text = ""
             else:
                 assert isinstance(payload, dict)
                 final = Reply.model_validate(payload)
         console.print()
-        if final is not None and final.text != text:
-            console.print("[yellow](the streamed text was replaced after checking)[/]")
         if final is not None:
             show(final)

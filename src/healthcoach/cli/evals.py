@@ -23,6 +23,9 @@ def qa(
     data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write qa.json and qa.md."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the naive vector baseline."),
+    llm: str | None = typer.Option(None, "--llm", help="Answer through this LLM provider (llamacpp, ollama, "
+                                   "openai); model and endpoint from HEALTHCOACH_LLM__* settings."),
+    limit: int | None = typer.Option(None, "--limit", help="Ask at most this many questions (LLM runs are slow)."),
 ) -> None:
     """Record QA over the bundled person and the shared patients, beside a naive vector baseline."""
     from healthcoach.container import build_coach
@@ -35,11 +38,21 @@ def qa(
     with tempfile.TemporaryDirectory(prefix="hc-eval-") as tmp:
         work = Path(tmp)
         settings = eval_settings(work / "stores", app.settings)
+        if llm:
+            settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": llm})})
         persons = people(shared, work)
         console.print(f"ingesting {len(persons)} people ...")
         pop = ingest_population(settings, persons, progress=lambda n: console.print(f"  {n}", highlight=False))
         coach = build_coach(settings, pop.stores)
+        stats = None
+        if llm:
+            from healthcoach.evals.llm_qa import LLMStats
+
+            stats = LLMStats(llm, settings.llm.model or "default")
+            coach.llm_observer = stats.add
         cases = people_cases([(p.name, p.user_id, p.truth) for p in persons], phrasings_path())
+        if limit:
+            cases = cases[:: max(1, len(cases) // limit)][:limit]
         console.print(f"asking {len(cases)} questions ...")
         ours = run_cases(cases, coach_asker(coach, pop.stores))
         base = None
@@ -50,7 +63,10 @@ def qa(
                 naive.index(p.user_id, p.bundle)
             base = [naive.answer(c) for c in cases]
         result = qa_report(ours, base)
-        result["wearables"] = wearable_suite(coach, pop.stores, shared, work)
+        if stats is not None:
+            result["llm"] = stats.summary()
+        else:
+            result["wearables"] = wearable_suite(coach, pop.stores, shared, work)
     paths = write_qa_report(result, report)
     console.print(paths["md"].read_text(), highlight=False)
 

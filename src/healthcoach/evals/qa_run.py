@@ -60,6 +60,9 @@ def write_qa_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     lines += ["", "## Exact fact by question type", "", "| fact | healthcoach | baseline |", "|---|---|---|"]
     for fact, v in ours.by_fact.items():
         lines.append(f"| {fact} | {v} | {base.by_fact.get(fact, '') if base else ''} |")
+    if report.get("llm"):
+        lines += ["", "## LLM path", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in report["llm"].items()]
     wear = report.get("wearables")
     if wear:
         lines += ["", "## Wearable QA (truth computed from the raw files)", "",

@@ -70,6 +70,8 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
             for kind, payload in bundle.chat.stream(user, message, cid or None):
                 if kind == "delta":
                     history[-1] = {"role": "assistant", "content": history[-1]["content"] + str(payload["text"])}
+                elif kind == "replace":  # the model's text failed the grounding check: show the checked answer
+                    history[-1] = {"role": "assistant", "content": str(payload["text"])}
                 elif kind == "reply":
                     history = history[:-1] + reply_messages(payload)
                     cid = str(payload["conversation_id"])

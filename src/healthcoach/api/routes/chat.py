@@ -12,8 +12,10 @@ from healthcoach.api.deps import Deps
 from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse, sse_schema
 from healthcoach.api.schemas import ChatRequest, ChatResponse, Conversation
 
-SSE_DOC = ("Server-sent events: `event: delta` with `{\"text\": ...}` pieces, then one `event: reply` with the "
-           "full Reply JSON (citations, verdict, conversation_id); an `event: error` in the error shape if it fails.")
+SSE_DOC = ("Server-sent events: `event: delta` with `{\"text\": ...}` pieces; `event: replace` with the checked "
+           "text when a language model's streamed text failed the grounding check (discard what was shown); then "
+           "one `event: reply` with the full Reply JSON (citations, verdict, conversation_id); an `event: error` "
+           "in the error shape if it fails.")
 
 
 def router(deps: Deps) -> APIRouter:
@@ -22,7 +24,7 @@ def router(deps: Deps) -> APIRouter:
     @r.post("/chat", response_model=ChatResponse, responses={
         **errors(404, 413, 504),
         200: {"description": "The Reply (JSON), or events when streaming.",
-              "content": {"text/event-stream": {"schema": sse_schema(SSE_DOC, ["delta", "reply", "error"])}}}})
+              "content": {"text/event-stream": {"schema": sse_schema(SSE_DOC, ["delta", "replace", "reply", "error"])}}}})
     async def chat(body: ChatRequest, request: Request, user: str = Depends(deps.auth)
                    ) -> ChatResponse | StreamingResponse:
         """Ask the coach. The answer cites the records it used ([n] markers with record, date and source);

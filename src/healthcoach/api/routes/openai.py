@@ -94,13 +94,19 @@ def router(deps: Deps) -> APIRouter:
                 body_["healthcoach"] = CoachExtra.of(extra).model_dump(mode="json")
             return sse(None, body_)
 
+        # An OpenAI stream cannot take text back, so with an LLM the text is sent only once it has
+        # passed the grounding check (as one piece); template answers stream as they are.
+        hold = coach.llm is not None
+
         def frames() -> Iterator[str]:
             yield chunk({"role": "assistant", "content": ""})
             for kind, payload in chain([first] if first else [], events):
                 if isinstance(payload, Reply):
                     audit(store, user, question, payload)
+                    if hold:
+                        yield chunk({"content": payload.text})
                     yield chunk({}, "stop", payload)
-                elif kind == "delta":
+                elif kind == "delta" and not hold:
                     yield chunk({"content": payload["text"]})
             yield sse(None, "[DONE]")
 
