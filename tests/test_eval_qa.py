@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require_shared
-from shared_data import user_for
 
+from conftest import require_shared
 from healthcoach.container import build_coach
 from healthcoach.evals.baseline import NaiveBaseline
 from healthcoach.evals.qa import summarize
 from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, run_cases, write_qa_report
 from healthcoach.settings import packaged_dir
+from shared_data import user_for
 
 PHRASINGS = packaged_dir("eval") / "suites" / "qa" / "phrasings.yaml"
 
@@ -41,7 +41,7 @@ def test_exact_facts_citations_and_no_invented_numbers(evaluated: Any) -> None:
 
 
 def test_report_puts_the_naive_baseline_beside_ours(evaluated: Any, tmp_path: Path) -> None:
-    stores, facts, cases, ours = evaluated
+    stores, facts, _cases, ours = evaluated
     shared = require_shared("data/fhir")
     chosen = facts[:2]  # the full baseline runs in `healthcoach eval qa`; two people keep the suite fast
     users = {user_for(p) for p in chosen}

@@ -7,7 +7,6 @@ import zipfile
 from pathlib import Path
 
 import fhir_factory as F
-
 from healthcoach.records.fhir import parse_fhir_files
 from healthcoach.records.files import iter_files
 from healthcoach.records.models import Category

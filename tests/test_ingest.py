@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import fhir_factory as F
 import pytest
 
+import fhir_factory as F
 from healthcoach.container import Stores
 from healthcoach.errors import Forbidden, IngestError, TooLarge
 
@@ -86,7 +86,7 @@ def test_unknown_and_invalid_resources_are_counted_skips(stores: Stores, tmp_pat
 
 def test_file_over_size_limit(make_stores: Callable[..., Stores], good: Path) -> None:
     small = make_stores(ingest={"max_file_bytes": 100, "min_age": 0})
-    with pytest.raises(TooLarge, match="good.json: .* over the limit of 100 bytes"):
+    with pytest.raises(TooLarge, match=r"good.json: .* over the limit of 100 bytes"):
         small.ingestor.ingest("ann", [good])
     assert small.records.snapshot("ann") == {}
 

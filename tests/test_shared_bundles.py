@@ -7,11 +7,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from conftest import require_shared
-from shared_data import user_for
 
+from conftest import require_shared
 from healthcoach.container import Stores
 from healthcoach.records.models import Record
+from shared_data import user_for
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def latest(stores: Stores, user: str, keys: list[str]) -> Record | None:
 
 
 def test_every_bundle_ingests_without_errors(population: Any) -> None:
-    stores, facts, reports = population
+    _stores, facts, reports = population
     assert len(facts) == 15
     for p in facts:
         report = reports[user_for(p)]

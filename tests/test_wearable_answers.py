@@ -8,10 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TODAY, require_shared, settings_for
 
+from conftest import TODAY, require_shared, settings_for
 from healthcoach.container import build_coach, build_stores
-from healthcoach.evals.wearable_qa import build_wear_cases, load_takeout_truth, normalise_truth, run_wear_cases
+from healthcoach.evals.wearable_qa import (
+    build_wear_cases,
+    load_takeout_truth,
+    normalise_truth,
+    run_wear_cases,
+)
 from healthcoach.wearables.generator import generate_fitbit_takeout
 
 

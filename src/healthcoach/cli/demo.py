@@ -32,9 +32,9 @@ def demo(
 
     app = app_context(ctx)
     home = app.settings.home
-    bundle, _truth = write_person(home / "demo_data")
-    console.print(f"[bold]healthcoach demo[/] · data dir {home} · synthetic person: {bundle.name}")
-    report = app.stores.ingestor.ingest(DEMO_USER, [bundle])
+    person, _truth = write_person(home / "demo_data")
+    console.print(f"[bold]healthcoach demo[/] · data dir {home} · synthetic person: {person.name}")
+    report = app.stores.ingestor.ingest(DEMO_USER, [person])
     print_report(report)
     # The demo user stands in for a person who has opted in to using their records in chat.
     app.stores.records.set_consent(DEMO_USER, records=True)

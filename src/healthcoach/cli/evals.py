@@ -75,7 +75,12 @@ def wearable_suite(coach: object, stores: object, shared: Path | None, work: Pat
     """The wearable QA suite: the shared Takeout sample (when present) and a generated export."""
     from datetime import date
 
-    from healthcoach.evals.wearable_qa import build_wear_cases, load_takeout_truth, normalise_truth, run_wear_cases
+    from healthcoach.evals.wearable_qa import (
+        build_wear_cases,
+        load_takeout_truth,
+        normalise_truth,
+        run_wear_cases,
+    )
     from healthcoach.wearables.generator import generate_fitbit_takeout
 
     cases = []
@@ -104,7 +109,13 @@ def safety(
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write safety.json/.md/.png."),
 ) -> None:
     """Safety eval: per-label recall, false refusals, confusion matrix, latency."""
-    from healthcoach.evals.safety import default_datasets, load_cases, load_thresholds, run_safety, write_safety_report
+    from healthcoach.evals.safety import (
+        default_datasets,
+        load_cases,
+        load_thresholds,
+        run_safety,
+        write_safety_report,
+    )
     from healthcoach.guardrails import Guardrails
     from healthcoach.settings import packaged_dir
 

@@ -135,7 +135,7 @@ class Composer:
             first = records[0]
             text = (f"Before that, your {name} was **{_value(first)}** on {fmt_date(first.date)} {cite(first)}.")
             if len(records) > 1:
-                text += f" Earlier still: " + "; ".join(
+                text += " Earlier still: " + "; ".join(
                     f"{_value(r)} on {fmt_date(r.date)} {cite(r)}" for r in records[1:4]) + "."
             return text, self._computed(ev), ""
         shown = records[:HISTORY_SHOWN]
@@ -299,7 +299,7 @@ class Composer:
         if not ev.snippets:
             return self._none(ev, "records that match your question"), self._computed(ev), ""
         lines = []
-        for text, rec in ev.snippets[:5]:
+        for _text, rec in ev.snippets[:5]:
             if rec is not None:
                 lines.append(f"{rec.label}: {_value(rec)[:160]} ({fmt_date(rec.date)}) {cite(rec)}")
         if not lines:

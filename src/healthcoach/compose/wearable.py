@@ -47,7 +47,7 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
     if ev.stats is None:
         return none(ev, f"{label.lower()} data from a wearable"), computed, ""
     by_id = {r.id: r for r in ev.records}
-    one, many = NOUN.get(metric, ("day", "days"))
+    _one, many = NOUN.get(metric, ("day", "days"))
 
     def hr_extremes(s: WindowStats) -> tuple[tuple[float, date] | None, tuple[float, date] | None]:
         hi = lo = None

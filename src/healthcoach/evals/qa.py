@@ -39,7 +39,7 @@ def load_phrasings(path: Path) -> dict[str, list[str]]:
     """Phrasings per fact, validated (every fact present, at least 5 phrasings each)."""
     try:
         data = PhrasingFile.model_validate(yaml.safe_load(path.read_text()))
-    except Exception as exc:  # noqa: BLE001 - any load problem is a config error naming the file
+    except Exception as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     for fact in FACTS:
         if len(data.facts.get(fact, [])) < 5:

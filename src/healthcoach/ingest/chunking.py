@@ -87,7 +87,7 @@ def is_active(rec: Record) -> bool:
 
 def _meta(kind: str, category: str, records: Sequence[Record]) -> Meta:
     dated = [r for r in records if r.date]
-    newest = max(dated, key=lambda r: r.start or 0) if dated else None  # type: ignore[arg-type,return-value]
+    newest = max(dated, key=lambda r: (r.date, r.start.timestamp() if r.start else 0.0)) if dated else None
     codes = sorted({k for r in records[:50] for k in r.code_keys()})
     meta: Meta = {
         "kind": kind,

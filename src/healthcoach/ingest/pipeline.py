@@ -18,8 +18,8 @@ from healthcoach.errors import Forbidden, IngestError, NotFound
 from healthcoach.ingest.chunking import build_chunks
 from healthcoach.records.base import AdapterResult, PatientInfo
 from healthcoach.records.fhir import birth_date_age, parse_fhir_files
-from healthcoach.records.models import Record
 from healthcoach.records.files import iter_files
+from healthcoach.records.models import Record
 from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import IngestRow

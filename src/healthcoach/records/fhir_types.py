@@ -126,7 +126,7 @@ def reference_range(resource: Json) -> ReferenceRange | None:
     return ReferenceRange(
         low=low.value if low else None,
         high=high.value if high else None,
-        unit=(low or high).unit if (low or high) else None,
+        unit=low.unit if low else (high.unit if high else None),
         text=rr.get("text"),
     )
 

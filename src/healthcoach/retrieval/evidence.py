@@ -7,6 +7,7 @@ from datetime import date
 
 from healthcoach.records.models import Record
 from healthcoach.retrieval.planner import Plan
+from healthcoach.wearables.stats import WindowStats
 
 
 @dataclass
@@ -31,6 +32,6 @@ class Evidence:
     category_count: int = 0
     source_count: int = 0
     newest: date | None = None  # newest clinical date among everything searched
-    stats: object | None = None  # wearables.stats.WindowStats or a (weekday, weekend) pair
+    stats: WindowStats | tuple[WindowStats, WindowStats] | None = None  # wearable window(s)
     inactive: int = 0  # e.g. stopped medications not listed as active
     snippets: list[tuple[str, Record | None]] = field(default_factory=list)  # search hits: (text, record)

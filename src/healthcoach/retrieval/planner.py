@@ -153,7 +153,7 @@ class Planner:
             return Plan(Intent.explain_results, category=Category.lab, window=window)
         if concepts:
             base = Intent.latest_value
-            if _HISTORY.search(text) or window is not None and window.end <= today:
+            if _HISTORY.search(text) or (window is not None and window.end <= today):
                 base = Intent.history
             if concepts[0].category in EVENT_CATEGORIES and _EVENT.search(text):
                 base = Intent.last_event

@@ -106,8 +106,8 @@ def parse_window(text: str, today: date) -> Window | None:
         y = int(m.group(1))
         return Window(date(y, 1, 1), date(y + 1, 1, 1), f"in {y}")
     if re.search(r"\byesterday\b", t):
-        y = today - timedelta(days=1)
-        return Window(y, today, "yesterday")
+        day = today - timedelta(days=1)
+        return Window(day, today, "yesterday")
     if re.search(r"\b(today|tonight|last night)\b", t):
         if "last night" in t:
             return Window(today, tomorrow, "last night")

@@ -3,6 +3,7 @@ only ever open that user's collection, and query latency does not grow with the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,7 +135,5 @@ class VectorIndex:
 
     def delete_user(self, user_id: str) -> None:
         """Drop the user's whole collection."""
-        try:
+        with contextlib.suppress(ValueError, chromadb.errors.NotFoundError):
             self.client.delete_collection(collection_name(user_id))
-        except (ValueError, chromadb.errors.NotFoundError):
-            pass

@@ -107,7 +107,7 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
         record_consent(store, user_of(request), records=on)
         return "Records are used in chat." if on else "Records are not used in chat (general answers only)."
 
-    def upload(files: list[Any] | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+    def upload(files: list[Any] | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:
         user = user_of(request)
         if not files:
             return "Choose one or more export files first."

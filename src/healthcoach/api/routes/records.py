@@ -26,11 +26,11 @@ def router(deps: Deps) -> APIRouter:
     @r.get("/records", response_model=RecordList, responses=errors())
     def records(
         user: str = Depends(deps.auth),
-        category: Category | None = Query(None, description="Only this category (lab, vital, immunization ...)."),  # noqa: B008
-        code: list[str] = Query([], max_length=50, description="Only records with this code: 4548-4 or "  # noqa: B008
+        category: Category | None = Query(None, description="Only this category (lab, vital, immunization ...)."),
+        code: list[str] = Query([], max_length=50, description="Only records with this code: 4548-4 or "
                                 "LOINC:4548-4 (repeatable)."),
-        since: date | None = Query(None, description="Clinical date on or after (YYYY-MM-DD)."),  # noqa: B008
-        until: date | None = Query(None, description="Clinical date on or before (YYYY-MM-DD)."),  # noqa: B008
+        since: date | None = Query(None, description="Clinical date on or after (YYYY-MM-DD)."),
+        until: date | None = Query(None, description="Clinical date on or before (YYYY-MM-DD)."),
         limit: int | None = Query(None, ge=1, le=100_000, description="At most this many (default: all)."),
     ) -> RecordList:
         """Your records, newest clinical date first (undated last). Complete unless `limit` is given."""
