@@ -19,6 +19,7 @@ import fhir_factory as F
 from healthcoach.api.app import create_app
 from healthcoach.api.auth import create_token
 from healthcoach.api.testing import SampleServer, sample_server
+from healthcoach.errors import NotFound
 from healthcoach.store.embeddings import Embedder
 from test_api import auth, is_error
 
@@ -181,3 +182,60 @@ def test_privacy_routes_are_documented_with_examples(app: FastAPI) -> None:
     schemas = doc["components"]["schemas"]
     for name in ("ConsentOut", "DeleteConfirm", "DeleteOut", "SourceOut", "DisconnectOut", "AuditOut"):
         assert schemas[name].get("examples"), name
+
+
+# the UI's Privacy tab -------------------------------------------------------------------------------------
+def test_privacy_tab_builds_with_its_controls(server: SampleServer) -> None:
+    from healthcoach.ui.app import build_ui
+
+    config = str(build_ui(server.bundle).config)
+    for text in ("Use my records to answer my questions", "remote language model", "Consent changes",
+                 "Download my data", "Sources of your records", "Disconnect", "Activity", "Delete everything",
+                 "Type your user id to confirm"):
+        assert text in config, text
+
+
+def test_privacy_panel_actions(server: SampleServer, client: TestClient, tmp_path: Path) -> None:
+    from healthcoach.ui.app import PrivacyPanel
+
+    user = "privacy-ui"
+    small_user(server, client, user, tmp_path)
+    panel = PrivacyPanel(server.bundle)
+    records_on, remote_on, history, sources, _pick, _activity = panel.views(user)
+    assert (records_on, remote_on) == (True, False)
+    assert history[-1][1:] == ["use_records_in_chat", "on"]
+    assert sorted(row[0] for row in sources) == ["fhir", "manual"]
+    assert "remote" in panel.set_remote(user, True)
+    assert panel.views(user)[2][-1][1:] == ["remote_llm", "on"]
+
+    path, folder = panel.export(user)
+    assert set(zipfile.ZipFile(path).namelist()) >= EXPORT_FILES
+    assert PrivacyPanel.discard(folder) == "" and not Path(folder).exists()
+
+    assert panel.disconnect(user, None) == "Choose a source first."
+    assert "1 records removed, 2 left" in panel.disconnect(user, "manual\t")
+    assert panel.disconnect(user, "manual\t").startswith("⚠️")
+    assert [row[0] for row in panel.views(user)[3]] == ["fhir"]
+    assert any(row[1] == "disconnect" for row in panel.views(user)[5])
+
+    note, kept = panel.delete(user, "maria")
+    assert note.startswith("Nothing was deleted") and kept == "maria"
+    assert len(server.bundle.stores.records.query(user)) == 2
+    note, cleared = panel.delete(user, user)
+    assert "was deleted" in note and "sign out" in note and cleared == ""
+    assert server.bundle.stores.records.query(user) == []
+    assert panel.views(user)[3] == [["", "no records yet", 0]]  # shown empty, and no profile re-created
+    with pytest.raises(NotFound):
+        server.bundle.stores.records.get_user(user)
+
+
+def test_privacy_panel_local_mode_says_the_profile_is_empty(server: SampleServer, client: TestClient,
+                                                           tmp_path: Path) -> None:
+    from healthcoach.ui.app import PrivacyPanel, audit_text
+
+    user = "privacy-local"
+    small_user(server, client, user, tmp_path)
+    note, _ = PrivacyPanel(server.bundle, local_user=user).delete(user, user)
+    assert "profile **privacy-local** is now empty" in note and "sign out" not in note
+    line = audit_text("ask", {"question": "What's my A1c?", "records_read": ["r1", "r2"], "intent": "x"})
+    assert line == "What's my A1c? → read 2 record(s): r1, r2"

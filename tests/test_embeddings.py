@@ -99,12 +99,17 @@ def torch_embedder() -> Embedder:
     return e
 
 
-def test_long_note_is_truncated() -> None:
+def test_long_note_is_truncated_at_256(onnx_embedder: Embedder, torch_embedder: Embedder) -> None:
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(packaged_model_path() / "tokenizer.json"))
+    tok.no_truncation()  # tokenizer.json itself says 128; sentence_bert_config.json says 256
     assert 1900 <= len(LONG_NOTE) <= 2200
     assert len(tok.encode(LONG_NOTE).ids) > 256
+    assert torch_embedder._model.max_seq_length == 256
+    assert len(onnx_embedder._onnx.tokenizer.encode(LONG_NOTE).ids) == 256
+    a = onnx_embedder.encode([LONG_NOTE])
+    assert float(np.abs(a - torch_embedder.encode([LONG_NOTE])).max()) < 1e-4
 
 
 def test_onnx_equals_torch(onnx_embedder: Embedder, torch_embedder: Embedder) -> None:

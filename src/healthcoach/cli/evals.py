@@ -107,6 +107,7 @@ def safety(
     ctx: typer.Context,
     dataset: list[Path] = typer.Option([], "--dataset", help="JSONL files (default: eval/suites/safety + shared dev sets)."),
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write safety.json/.md/.png."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero when a threshold is not met."),
 ) -> None:
     """Safety eval: per-label recall, false refusals, confusion matrix, latency."""
     from healthcoach.evals.safety import (
@@ -132,9 +133,12 @@ def safety(
 
     result = run_safety(cases, classify, load_thresholds(eval_dir / "thresholds.yaml"))
     paths = write_safety_report(result, report)
-    console.print(Path(paths["md"] if isinstance(paths, dict) else paths).read_text(), highlight=False)
-    if not getattr(result, "passed", True):
-        fail("safety thresholds not met (see the report)")
+    console.print(paths["markdown"].read_text(), highlight=False)
+    if not result.passed:
+        message = f"safety thresholds not met (see {paths['markdown']})"
+        if strict:
+            fail(message)
+        console.print(f"[yellow]{message}[/]")
 
 
 @eval_app.command("bench")

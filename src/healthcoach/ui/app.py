@@ -4,13 +4,16 @@ consent. It calls the same ChatService and stores as the API; no logic of its ow
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
-from healthcoach.errors import HealthCoachError
+from healthcoach.errors import HealthCoachError, NotFound
 from healthcoach.knowledge.catalog import load_catalog
 from healthcoach.records.models import CATEGORY_TITLES, Category
 from healthcoach.ui import charts
@@ -181,11 +184,153 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
                     log_button = gr.Button("Log", scale=1)
                 log_note = gr.Markdown()
                 log_button.click(log_entry, [log_kind, log_amount], [log_note]).then(plots, None, figs)
-            with gr.Tab("Privacy", id="privacy"):
+            with gr.Tab("Privacy", id="privacy") as privacy_tab:
+                panel = PrivacyPanel(bundle, local_user)
                 consent = gr.Checkbox(label="Use my records to answer my questions")
+                remote = gr.Checkbox(label="Let a remote language model (outside this computer) see my question and "
+                                           "the records used to answer it")
                 consent_note = gr.Markdown()
-                consent.input(set_consent, [consent], [consent_note])
+                history = gr.Dataframe(headers=list(PrivacyPanel.HISTORY), interactive=False, label="Consent changes")
+                gr.Markdown("**Your data**: everything held about you as a zip (JSON, a FHIR R4 Bundle, a README).")
+                export_button = gr.Button("Download my data")
+                export_file = gr.File(label="Your export", interactive=False)
+                export_dir = gr.State("")
+                sources = gr.Dataframe(headers=list(PrivacyPanel.SOURCES), interactive=False,
+                                       label="Sources of your records")
+                with gr.Row():
+                    source_pick = gr.Dropdown([], label="Source", scale=3)
+                    disconnect = gr.Button("Disconnect", scale=1)
+                source_note = gr.Markdown()
+                activity = gr.Dataframe(headers=list(PrivacyPanel.ACTIVITY), interactive=False, wrap=True,
+                                        label="Activity (record ids only, never their content)")
+                gr.Markdown("**Delete everything**: records, search index, conversations, profile, tokens. Permanent.")
+                with gr.Row():
+                    confirm = gr.Textbox(label="Type your user id to confirm", scale=3)
+                    delete = gr.Button("Delete everything", variant="stop", scale=1)
+                delete_note = gr.Markdown()
+                views = [consent, remote, history, sources, source_pick, activity]
+
+                # Gradio injects the request by annotation, so these are defs, not lambdas.
+                def show(request: gr.Request) -> list[Any]:
+                    return panel.views(user_of(request))
+
+                def set_remote(on: bool, request: gr.Request) -> str:
+                    return panel.set_remote(user_of(request), on)
+
+                def export(request: gr.Request) -> tuple[str, str]:
+                    return panel.export(user_of(request))
+
+                def disconnect_pick(pick: str | None, request: gr.Request) -> str:
+                    return panel.disconnect(user_of(request), pick)
+
+                def delete_all(typed: str | None, request: gr.Request) -> tuple[str, str]:
+                    return panel.delete(user_of(request), typed)
+
+                # Chained, not parallel: the tables refresh after the change is stored.
+                consent.input(set_consent, [consent], [consent_note]).then(show, None, views)
+                remote.input(set_remote, [remote], [consent_note]).then(show, None, views)
+                export_button.click(export, None, [export_file, export_dir]
+                                    ).then(PrivacyPanel.discard, [export_dir], [export_dir]).then(show, None, views)
+                disconnect.click(disconnect_pick, [source_pick], [source_note]).then(show, None, views
+                                 ).then(tables, None, frames).then(plots, None, figs)
+                delete.click(delete_all, [confirm], [delete_note, confirm]).then(show, None, views
+                             ).then(tables, None, frames).then(plots, None, figs)
+                privacy_tab.select(show, None, views)
+                demo.load(show, None, views)
         refresh.click(tables, None, frames)
         demo.load(who, None, [status, consent]).then(tables, None, frames).then(plots, None, figs)
     assert isinstance(demo, gr.Blocks)
     return demo
+
+
+class PrivacyPanel:
+    """The Privacy tab's actions for one signed-in user, each a call to the privacy service (no logic of its own)."""
+
+    HISTORY = ("when", "setting", "value")
+    SOURCES = ("kind", "file", "records")
+    ACTIVITY = ("when", "action", "detail")
+
+    def __init__(self, bundle: CoachBundle, local_user: str | None = None) -> None:
+        self.stores, self.local_user = bundle.stores, local_user
+
+    def views(self, user: str) -> list[Any]:
+        """[records flag, remote flag, consent history, sources, source dropdown, activity] for the tab."""
+        from healthcoach.privacy import ConsentState, get_consent, list_audit
+
+        try:
+            state = get_consent(self.stores.records, user)
+        except NotFound:  # no profile (e.g. just deleted): show it empty rather than create one again
+            state = ConsentState(user_id=user, use_records_in_chat=False, remote_llm=False)
+        history = [[e.at.isoformat(timespec="seconds"), e.flag, "on" if e.value else "off"] for e in state.history]
+        found = self.stores.records.sources(user)
+        rows = [[kind, file or "", n] for kind, file, n in found]
+        choices = [(f"{kind} · {file or 'all'} ({n} records)", f"{kind}\t{file or ''}") for kind, file, n in found]
+        activity = [[e.at.isoformat(timespec="seconds"), e.action, audit_text(e.action, e.detail)]
+                    for e in reversed(list_audit(self.stores.records, user, 200))]
+        return [state.use_records_in_chat, state.remote_llm, history or [["", "no changes yet", ""]],
+                rows or [["", "no records yet", 0]], gr.Dropdown(choices=choices, value=None),
+                activity or [["", "", "nothing yet"]]]
+
+    def set_remote(self, user: str, on: bool) -> str:
+        """Turn the remote-LLM flag on or off (logged with its time)."""
+        from healthcoach.privacy import set_consent
+
+        set_consent(self.stores.records, user, remote_llm=on)
+        return ("A remote language model may see your question and the records used to answer it." if on
+                else "Nothing leaves this computer: answers use the local model or templates only.")
+
+    def export(self, user: str) -> tuple[str, str]:
+        """(zip path, its temp folder): the export, for the File output to copy; `discard` removes the folder."""
+        from healthcoach.privacy import export_user
+
+        tmp = tempfile.mkdtemp(prefix="healthcoach-export-")  # 0700
+        try:
+            return str(export_user(self.stores, user, Path(tmp) / "healthcoach-export.zip")), tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @staticmethod
+    def discard(folder: str) -> str:
+        """Remove an export's temp folder once Gradio has copied the zip for the download."""
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        return ""
+
+    def disconnect(self, user: str, pick: str | None) -> str:
+        """Delete the records of the chosen source ("kind\tfile"); a message either way."""
+        from healthcoach.privacy import disconnect_source
+
+        if not pick:
+            return "Choose a source first."
+        kind, _, file = pick.partition("\t")
+        try:
+            report = disconnect_source(self.stores, user, kind, file or None)
+        except HealthCoachError as exc:
+            return f"⚠️ {exc.message}"
+        return (f"Disconnected **{kind}{' · ' + file if file else ''}**: {report.records_removed} records removed, "
+                f"{report.records_left} left.")
+
+    def delete(self, user: str, typed: str | None) -> tuple[str, str]:
+        """(message, cleared confirm box): delete everything when `typed` is the user id, else nothing."""
+        from healthcoach.privacy import delete_user
+
+        if (typed or "").strip() != user:
+            return f"Nothing was deleted. To delete everything, type your user id (**{user}**) exactly.", typed or ""
+        try:
+            report = delete_user(self.stores, user)
+        except HealthCoachError as exc:
+            return f"⚠️ {exc.message}", ""
+        counts = ", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in report.removed.items() if n)
+        after = (f"Local single-user mode: the profile **{user}** is now empty. Add exports in the Upload tab to "
+                 "start again." if self.local_user == user else
+                 "Your API tokens no longer work. **Please [sign out](/ui/logout) now.**")
+        return f"**Everything about {user} was deleted** ({counts or 'nothing was stored'}).\n\n{after}", ""
+
+
+def audit_text(action: str, detail: dict[str, Any]) -> str:
+    """One audit entry as a line: the question and the ids of the records read, or the counts."""
+    if action == "ask":
+        ids = list(detail.get("records_read") or [])
+        return f"{detail.get('question', '')} → read {len(ids)} record(s)" + (f": {', '.join(ids)}" if ids else "")
+    return ", ".join(f"{k}={v}" for k, v in detail.items())
