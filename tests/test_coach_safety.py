@@ -153,6 +153,6 @@ def test_safety_eval_command_writes_the_report(tmp_path: Path) -> None:
                                       "--report", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "safety.json").read_text())
-    assert {p["id"]: p["predicted"] for p in report["prompts"]} == {
+    assert {p["id"]: p["predicted"] for p in report["cases"]} == {
         "m1": "emergency", "m2": "allowed", "m3": "treatment", "m4": "diagnosis", "m5": "other_harm"}
     assert (out / "safety.md").exists() and (out / "safety_confusion.png").exists()

@@ -98,7 +98,6 @@ _SLANG: dict[str, str] = {
     "chesst": "chest",
     "chets": "chest",
     "pian": "pain",
-    "pane": "pain",
     "hurtin": "hurting",
     "stoke": "stroke",
     "strok": "stroke",
