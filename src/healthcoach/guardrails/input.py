@@ -103,6 +103,7 @@ class InputGuard:
                 hits += self._classifier_hits(t, scores)
         elif not hits:
             return ALLOW.model_copy(update={"reason": f"allow_pattern:{allow}"})
+        hits = self._demote_weak_escalations(hits)
         if not hits:
             return ALLOW
         # Ordered decision: emergency > self_harm > treatment > diagnosis > other_harm.
@@ -112,6 +113,28 @@ class InputGuard:
         action: Literal["redirect", "escalate"] = cat.action
         return Verdict(action=action, category=best.category, reason=best.reason, score=round(best.score, 4),
                        response_key=best.response_key or self._response_key(best.category, texts))
+
+    def _demote_weak_escalations(self, hits: list[_Hit]) -> list[_Hit]:
+        """Drop a classifier-only hit below its strict threshold when a lower-ranked category is
+        clearly the better reading (it fired by pattern, or its classifier score is higher)."""
+        strict = self.policy.config.strict_thresholds
+        if not strict:
+            return hits
+        rank = {name: i for i, name in enumerate(self.policy.config.order)}
+        kept: list[_Hit] = []
+        for h in hits:
+            limit = strict.get(h.category)
+            weak = limit is not None and h.reason.startswith("classifier:") and h.score < limit
+            patterned = any(p.category == h.category and p.reason.startswith("pattern:") for p in hits)
+            rival = any(
+                rank[o.category] > rank[h.category] and (o.reason.startswith("pattern:") or o.score > h.score)
+                for o in hits
+                if o.category != h.category
+            )
+            if weak and not patterned and rival:
+                continue
+            kept.append(h)
+        return kept
 
     def _pattern_hits(self, text: str) -> list[_Hit]:
         return [

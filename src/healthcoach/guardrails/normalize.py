@@ -79,6 +79,9 @@ _SLANG: dict[str, str] = {
     "tab": "tablet",
     # frequent misspellings of safety-relevant words (typed in a hurry, on a phone, in distress)
     "shud": "should",
+    "hav": "have",
+    "hv": "have",
+    "iz": "is",
     "shuld": "should",
     "shoudl": "should",
     "sould": "should",

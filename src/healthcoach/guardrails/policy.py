@@ -106,6 +106,10 @@ class PolicyConfig(_Strict):
     version: int
     order: list[CategoryName]
     thresholds: dict[CategoryName, float]
+    # A classifier-only hit of these categories must reach this stricter probability when a
+    # lower-ranked category also fired by pattern or scored higher ("should I stop my pills, I
+    # feel dizzy" is a treatment question). Patterns of these categories are never affected.
+    strict_thresholds: dict[CategoryName, float] = Field(default_factory=dict)
     default_region: str
     regions: dict[str, Region]
     followup: FollowUp = Field(default_factory=FollowUp)
@@ -118,7 +122,7 @@ class PolicyConfig(_Strict):
         missing = set(CATEGORY_NAMES) - set(self.thresholds)
         if missing:
             raise ValueError(f"thresholds missing for {', '.join(sorted(missing))}")
-        if any(not 0.0 < t <= 1.0 for t in self.thresholds.values()):
+        if any(not 0.0 < t <= 1.0 for t in [*self.thresholds.values(), *self.strict_thresholds.values()]):
             raise ValueError("thresholds must be in (0, 1]")
         if self.default_region not in self.regions:
             raise ValueError(f"default_region {self.default_region!r} is not in regions")

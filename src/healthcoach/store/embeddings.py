@@ -48,7 +48,8 @@ class Embedder(Embeddings):
     ) -> None:
         """backend/onnx_dir override settings.embedding.backend/onnx_dir when given."""
         self.settings = settings or EmbeddingSettings()
-        self._backend_setting: Backend = backend or getattr(self.settings, "backend", "auto")
+        chosen: Backend = backend or getattr(self.settings, "backend", None) or "auto"
+        self._backend_setting = chosen
         if self._backend_setting not in ("auto", "onnx", "torch"):
             raise ConfigError(f"unknown embedding backend {self._backend_setting!r}")
         self._onnx_dir: Path | None = onnx_dir or getattr(self.settings, "onnx_dir", None)
@@ -89,7 +90,9 @@ class Embedder(Embeddings):
                 except OnnxUnavailableError as exc:
                     if self._backend_setting == "onnx":
                         raise ConfigError(f"embedding backend 'onnx' is unavailable: {exc}") from exc
-                    warnings.warn(f"ONNX embeddings unavailable, using torch: {exc}", RuntimeWarning, stacklevel=3)
+                    warnings.warn(
+                        f"ONNX embeddings unavailable, using torch: {exc}", RuntimeWarning, stacklevel=3
+                    )
             import torch
             from sentence_transformers import SentenceTransformer
 

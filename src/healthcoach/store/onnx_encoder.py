@@ -98,7 +98,9 @@ class _ModelConfig:
         pooling = _read_json(model_dir / (pooling_dirs[0] if pooling_dirs else "1_Pooling") / "config.json")
         modes = {k for k, v in pooling.items() if k.startswith("pooling_mode_") and v is True}
         if modes != {"pooling_mode_mean_tokens"}:
-            raise OnnxUnavailableError(f"the ONNX backend does mean pooling only; {model_dir} asks for {modes}")
+            raise OnnxUnavailableError(
+                f"the ONNX backend does mean pooling only; {model_dir} asks for {modes}"
+            )
         other = [
             m.get("type")
             for m in modules
@@ -110,7 +112,9 @@ class _ModelConfig:
             raise OnnxUnavailableError(f"no fast tokenizer (tokenizer.json) in {model_dir}")
         cfg = _read_json(model_dir / "config.json")
         if cfg.get("model_type") != "bert":
-            raise OnnxUnavailableError(f"the ONNX export is tested with BERT only, not {cfg.get('model_type')}")
+            raise OnnxUnavailableError(
+                f"the ONNX export is tested with BERT only, not {cfg.get('model_type')}"
+            )
         self.max_seq_length = min(self.max_seq_length, int(cfg.get("max_position_embeddings", 512)))
 
 
@@ -138,7 +142,8 @@ def _mean_pool_normalise(hidden: NDArray[np.float32], mask: NDArray[np.int64]) -
     counts = np.clip(m.sum(axis=1), 1e-9, None)
     mean = summed / counts
     norms = np.linalg.norm(mean, axis=1, keepdims=True)
-    return (mean / np.clip(norms, 1e-12, None)).astype(np.float32)
+    out: NDArray[np.float32] = (mean / np.clip(norms, 1e-12, None)).astype(np.float32)
+    return out
 
 
 # --------------------------------------------------------------------------------------------- export
@@ -184,15 +189,13 @@ def export_onnx(model_dir: Path, dest: Path) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     cfg = _ModelConfig(model_dir)
-    import io
-
     import torch
     from transformers import AutoModel
 
     with contextlib.suppress(Exception):
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     # Eager attention and a ready-made 4-D additive mask: transformers' mask helpers and SDPA take
     # data-dependent Python branches that a trace would freeze into the graph.
@@ -219,13 +222,41 @@ def export_onnx(model_dir: Path, dest: Path) -> None:
     mask[1, 9:] = 0
     types = torch.zeros((2, 16), dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]
-    buf = io.BytesIO()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        _export_to(wrapper, (ids, mask, types), names, tmp)
+        wrapper.eval()  # export restores the wrapper's (training) mode
+        # The reference vector for the probe, from torch, with the same tokenizer and pooling.
+        enc = _load_tokenizer(cfg).encode(_prep(PROBE_TEXT, cfg))
+        with torch.no_grad():
+            hidden = wrapper(
+                torch.tensor([enc.ids]), torch.tensor([enc.attention_mask]), torch.tensor([enc.type_ids])
+            ).numpy()
+        probe = _mean_pool_normalise(hidden, np.array([enc.attention_mask]))[0]
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)  # atomic: readers see no file or a whole one
+    finally:
+        tmp.unlink(missing_ok=True)
+    meta = {
+        "export_version": EXPORT_VERSION,
+        "opset": OPSET,
+        "torch": torch.__version__,
+        "probe": probe.tolist(),
+    }
+    _atomic_write_bytes(_meta_file(dest), json.dumps(meta).encode())
+
+
+def _export_to(wrapper: Any, args: tuple[Any, ...], names: list[str], path: Path) -> None:
+    import torch
+
     with _export_lock, _tolerate_missing_onnx_package(), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapper,
-            (ids, mask, types),
-            buf,
+            args,
+            str(path),
             input_names=names,
             output_names=["last_hidden_state"],
             dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
@@ -233,20 +264,6 @@ def export_onnx(model_dir: Path, dest: Path) -> None:
             do_constant_folding=True,
             dynamo=False,
         )
-    wrapper.eval()  # export restores the wrapper's (training) mode
-
-    # The reference vector for the probe, from torch, with the same tokenizer and pooling.
-    enc = _load_tokenizer(cfg).encode(_prep(PROBE_TEXT, cfg))
-    with torch.no_grad():
-        hidden = wrapper(
-            torch.tensor([enc.ids]), torch.tensor([enc.attention_mask]), torch.tensor([enc.type_ids])
-        ).numpy()
-    probe = _mean_pool_normalise(hidden, np.array([enc.attention_mask]))[0]
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write_bytes(dest, buf.getvalue())
-    meta = {"export_version": EXPORT_VERSION, "opset": OPSET, "torch": torch.__version__, "probe": probe.tolist()}
-    _atomic_write_bytes(_meta_file(dest), json.dumps(meta).encode())
 
 
 def _prep(text: str, cfg: _ModelConfig) -> str:
