@@ -79,7 +79,8 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
                   openapi_tags=[{"name": "chat", "description": "Ask the coach."},
                                 {"name": "records", "description": "Your stored records."},
                                 {"name": "ingest", "description": "Add exports."},
-                                {"name": "meta", "description": "Liveness and your profile."}])
+                                {"name": "meta", "description": "Liveness and your profile."},
+                                {"name": "privacy", "description": "Consent, export, sources, audit, delete."}])
     install_error_handlers(app)
     for module in (health, chat, openai, records, ingest, me, log, privacy):
         app.include_router(module.router(deps))

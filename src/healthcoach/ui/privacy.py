@@ -1,0 +1,108 @@
+"""The Privacy tab's actions: consent, export, sources, activity, delete — each a privacy-service call."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from healthcoach.errors import HealthCoachError, NotFound
+
+if TYPE_CHECKING:
+    from healthcoach.api.deps import CoachBundle
+
+
+class PrivacyPanel:
+    """The Privacy tab's actions for one signed-in user, each a call to the privacy service (no logic of its own)."""
+
+    HISTORY = ("when", "setting", "value")
+    SOURCES = ("kind", "file", "records")
+    ACTIVITY = ("when", "action", "detail")
+
+    def __init__(self, bundle: CoachBundle, local_user: str | None = None) -> None:
+        self.stores, self.local_user = bundle.stores, local_user
+
+    def views(self, user: str) -> list[Any]:
+        """[records flag, remote flag, consent history, sources, source dropdown, activity] for the tab."""
+        from healthcoach.privacy import ConsentState, get_consent, list_audit
+
+        try:
+            state = get_consent(self.stores.records, user)
+        except NotFound:  # no profile (e.g. just deleted): show it empty rather than create one again
+            state = ConsentState(user_id=user, use_records_in_chat=False, remote_llm=False)
+        history = [[e.at.isoformat(timespec="seconds"), e.flag, "on" if e.value else "off"] for e in state.history]
+        found = self.stores.records.sources(user)
+        rows = [[kind, file or "", n] for kind, file, n in found]
+        choices = [(f"{kind} · {file or 'all'} ({n} records)", f"{kind}\t{file or ''}") for kind, file, n in found]
+        activity = [[e.at.isoformat(timespec="seconds"), e.action, audit_text(e.action, e.detail)]
+                    for e in reversed(list_audit(self.stores.records, user, 200))]
+        return [state.use_records_in_chat, state.remote_llm, history or [["", "no changes yet", ""]],
+                rows or [["", "no records yet", 0]], gr.Dropdown(choices=choices, value=None),
+                activity or [["", "", "nothing yet"]]]
+
+    def set_remote(self, user: str, on: bool) -> str:
+        """Turn the remote-LLM flag on or off (logged with its time)."""
+        from healthcoach.privacy import set_consent
+
+        set_consent(self.stores.records, user, remote_llm=on)
+        return ("A remote language model may see your question and the records used to answer it." if on
+                else "Nothing leaves this computer: answers use the local model or templates only.")
+
+    def export(self, user: str) -> tuple[str, str]:
+        """(zip path, its temp folder): the export, for the File output to copy; `discard` removes the folder."""
+        from healthcoach.privacy import export_user
+
+        tmp = tempfile.mkdtemp(prefix="healthcoach-export-")  # 0700
+        try:
+            return str(export_user(self.stores, user, Path(tmp) / "healthcoach-export.zip")), tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @staticmethod
+    def discard(folder: str) -> str:
+        """Remove an export's temp folder once Gradio has copied the zip for the download."""
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        return ""
+
+    def disconnect(self, user: str, pick: str | None) -> str:
+        """Delete the records of the chosen source ("kind\tfile"); a message either way."""
+        from healthcoach.privacy import disconnect_source
+
+        if not pick:
+            return "Choose a source first."
+        kind, _, file = pick.partition("\t")
+        try:
+            report = disconnect_source(self.stores, user, kind, file or None)
+        except HealthCoachError as exc:
+            return f"⚠️ {exc.message}"
+        return (f"Disconnected **{kind}{' · ' + file if file else ''}**: {report.records_removed} records removed, "
+                f"{report.records_left} left.")
+
+    def delete(self, user: str, typed: str | None) -> tuple[str, str]:
+        """(message, cleared confirm box): delete everything when `typed` is the user id, else nothing."""
+        from healthcoach.privacy import delete_user
+
+        if (typed or "").strip() != user:
+            return f"Nothing was deleted. To delete everything, type your user id (**{user}**) exactly.", typed or ""
+        try:
+            report = delete_user(self.stores, user)
+        except HealthCoachError as exc:
+            return f"⚠️ {exc.message}", ""
+        counts = ", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in report.removed.items() if n)
+        after = (f"Local single-user mode: the profile **{user}** is now empty. Add exports in the Upload tab to "
+                 "start again." if self.local_user == user else
+                 "Your API tokens no longer work. **Please [sign out](/ui/logout) now.**")
+        return f"**Everything about {user} was deleted** ({counts or 'nothing was stored'}).\n\n{after}", ""
+
+
+def audit_text(action: str, detail: dict[str, Any]) -> str:
+    """One audit entry as a line: the question and the ids of the records read, or the counts."""
+    if action == "ask":
+        ids = list(detail.get("records_read") or [])
+        return f"{detail.get('question', '')} → read {len(ids)} record(s)" + (f": {', '.join(ids)}" if ids else "")
+    return ", ".join(f"{k}={v}" for k, v in detail.items())
