@@ -146,8 +146,8 @@ def test_fails_closed_on_an_internal_error(guards: Guardrails, monkeypatch: pyte
     def boom(texts: list[str]) -> list[dict[str, float]]:
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(guards.classifier, "scores", boom)
-    verdict = guards.check_input("how did I sleep last week")
+    monkeypatch.setattr(guards.classifier, "analyse", boom)
+    verdict = guards.check_input("tell me something about vitamins")  # reaches the classifier
     assert isinstance(verdict, Verdict)
     assert verdict.blocked and verdict.action == "redirect" and verdict.reason == "guard_error"
     assert "911" in guards.response_text(verdict)

@@ -20,7 +20,7 @@ from healthcoach.guardrails.policy import CATEGORY_NAMES, Policy
 
 log = logging.getLogger(__name__)
 ALLOWED = "allowed"
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 class Encoder(Protocol):
@@ -33,11 +33,14 @@ class Classifier:
     """Scores normalised text against each category; probabilities sum to 1 over classes."""
 
     def __init__(self, encoder: Encoder, classes: list[str], coef: NDArray[np.float64],
-                 intercept: NDArray[np.float64], from_cache: bool) -> None:
+                 intercept: NDArray[np.float64], from_cache: bool,
+                 examples: NDArray[np.float32] | None = None, example_labels: NDArray[np.str_] | None = None) -> None:
         self.encoder = encoder
         self.classes = classes
         self.coef = coef
         self.intercept = intercept
+        self.examples = examples if examples is not None else np.zeros((0, coef.shape[1]), np.float32)
+        self.example_labels = example_labels if example_labels is not None else np.asarray([], dtype=str)
         self.from_cache = from_cache  # True when the weights were read from disk (no retrain)
 
     @classmethod
@@ -48,7 +51,8 @@ class Classifier:
         if path is not None and path.is_file():
             try:
                 data = np.load(path, allow_pickle=False)
-                return cls(encoder, [str(c) for c in data["classes"]], data["coef"], data["intercept"], True)
+                return cls(encoder, [str(c) for c in data["classes"]], data["coef"], data["intercept"], True,
+                           data["examples"].astype(np.float32), data["example_labels"])
             except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt, never trusted
                 log.warning("guard classifier cache unreadable; retraining")
         texts, labels = training_set(policy)
@@ -64,18 +68,32 @@ class Classifier:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, classes=np.asarray(classes), coef=coef, intercept=intercept)
+            np.savez(tmp, classes=np.asarray(classes), coef=coef, intercept=intercept,
+                     examples=x.astype(np.float16), example_labels=np.asarray(labels))
             tmp.replace(path)
-        return cls(encoder, classes, coef, intercept, False)
+        return cls(encoder, classes, coef, intercept, False, x.astype(np.float32), np.asarray(labels))
 
     def scores(self, texts: list[str]) -> list[dict[str, float]]:
         """Class probabilities for each already-normalised text (one embedding batch)."""
+        return [p for p, _s in self.analyse(texts)]
+
+    def analyse(self, texts: list[str]) -> list[tuple[dict[str, float], dict[str, float]]]:
+        """(class probabilities, support) per text; support = mean cosine similarity to the 3 nearest
+        training examples of each class."""
         x = self.encoder.encode(texts).astype(np.float64)
         logits = x @ self.coef.T + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
-        return [dict(zip(self.classes, row.tolist(), strict=True)) for row in p]
+        sims = x.astype(np.float32) @ self.examples.T
+        out = []
+        for row, sim in zip(p, sims, strict=True):
+            support = {}
+            for c in self.classes:
+                top = np.sort(sim[self.example_labels == c])[-3:]
+                support[c] = float(top.mean()) if top.size else 0.0
+            out.append((dict(zip(self.classes, row.tolist(), strict=True)), support))
+        return out
 
 
 def training_set(policy: Policy) -> tuple[list[str], list[str]]:

@@ -99,8 +99,8 @@ class InputGuard:
         hits = [h for t in texts for h in self._pattern_hits(t)]
         allow = next((p.name for p, rx in self._allow if rx.search(text)), None)
         if allow is None:
-            for t, scores in zip(texts, self.classifier.scores(texts), strict=True):
-                hits += self._classifier_hits(t, scores)
+            for t, (scores, support) in zip(texts, self.classifier.analyse(texts), strict=True):
+                hits += self._classifier_hits(t, scores, support)
         elif not hits:
             return ALLOW.model_copy(update={"reason": f"allow_pattern:{allow}"})
         hits = self._demote_weak_escalations(hits)
@@ -144,12 +144,12 @@ class InputGuard:
             if rx.search(text)
         ]
 
-    def _classifier_hits(self, text: str, scores: dict[str, float]) -> list[_Hit]:
-        thresholds = self.policy.config.thresholds
+    def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float]) -> list[_Hit]:
+        thresholds, needs = self.policy.config.thresholds, self.policy.config.min_support
         return [
             _Hit(category=name, reason=f"classifier:{scores[name]:.2f}", score=scores[name])
             for name in self.policy.config.order
-            if scores.get(name, 0.0) >= thresholds[name]
+            if scores.get(name, 0.0) >= thresholds[name] and support.get(name, 1.0) >= needs.get(name, 0.0)
         ]
 
     def _response_key(self, name: CategoryName, texts: list[str]) -> str:

@@ -85,7 +85,6 @@ _SLANG: dict[str, str] = {
     "shuld": "should",
     "shoudl": "should",
     "sould": "should",
-    "shld": "should",
     "wat": "what",
     "wut": "what",
     "wht": "what",
@@ -112,7 +111,6 @@ _SLANG: dict[str, str] = {
     "suicidle": "suicidal",
     "sucidal": "suicidal",
     "suicial": "suicidal",
-    "pils": "pills",
     "pillls": "pills",
     "medicaton": "medication",
     "medicatons": "medications",
@@ -121,7 +119,6 @@ _SLANG: dict[str, str] = {
     "prescripton": "prescription",
     "insullin": "insulin",
     "insilin": "insulin",
-    "diabetis": "diabetes",
     "diabeties": "diabetes",
     "unconcious": "unconscious",
     "unconsious": "unconscious",
@@ -200,14 +197,7 @@ _VOCAB = (
     "poisoned", "dizzy", "faint", "fainted", "glucose", "bottle", "breath", "myself", "prescription",
 )
 _REAL_WORDS = frozenset(
-    "chess chase cheat chests bleeding pressed pressing preserve stoke stroke strike stroked strokes "
-    "pulls pills piles spills fills kills bills mills hills tills wills drills grills skills "
-    "tables tablet breaths breadth wreath breathe breather shoulder shoulders would could hould "
-    "bottles battle bottled throttle medication meditation meditations dedication glucose "
-    "swallow swallows swallowed shallowed slurpee slurred slurping myself thyself himself herself "
-    "poisonous poisons faint paint saint feint fainter dizzy ditzy fizzy busy insulin insular "
-    "seizures seized collapse collapses unconscious subconscious suicide suicides breath bleed "
-    "prescriptions description descriptions subscription inscription drooling drooping dropping".split()
+    ["chess", "chase", "cheat", "chests", "bleeding", "pressed", "pressing", "preserve", "stoke", "stroke", "strike", "stroked", "strokes", "pulls", "pills", "piles", "spills", "fills", "kills", "bills", "mills", "hills", "tills", "wills", "drills", "grills", "skills", "tables", "tablet", "breaths", "breadth", "wreath", "breathe", "breather", "shoulder", "shoulders", "would", "could", "hould", "bottles", "battle", "bottled", "throttle", "medication", "meditation", "meditations", "dedication", "glucose", "swallow", "swallows", "swallowed", "shallowed", "slurpee", "slurred", "slurping", "myself", "thyself", "himself", "herself", "poisonous", "poisons", "faint", "paint", "saint", "feint", "fainter", "dizzy", "ditzy", "fizzy", "busy", "insulin", "insular", "seizures", "seized", "collapse", "collapses", "unconscious", "subconscious", "suicide", "suicides", "breath", "bleed", "prescriptions", "description", "descriptions", "subscription", "inscription", "drooling", "drooping", "dropping"]
 )
 
 

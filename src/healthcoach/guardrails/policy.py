@@ -110,6 +110,11 @@ class PolicyConfig(_Strict):
     # lower-ranked category also fired by pattern or scored higher ("should I stop my pills, I
     # feel dizzy" is a treatment question). Patterns of these categories are never affected.
     strict_thresholds: dict[CategoryName, float] = Field(default_factory=dict)
+    # A classifier-only hit of these categories also needs support: the mean cosine similarity of
+    # the message to its 3 nearest examples of that category. An everyday message ("what's 15% of
+    # 64") can land in the broad other_harm class by elimination; real harmful requests resemble
+    # some harmful example. Patterns are never affected.
+    min_support: dict[CategoryName, float] = Field(default_factory=dict)
     default_region: str
     regions: dict[str, Region]
     followup: FollowUp = Field(default_factory=FollowUp)
