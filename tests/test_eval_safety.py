@@ -7,7 +7,6 @@ guard, and a deterministic fake lets each scoring rule be checked against hand-c
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_shared
 from healthcoach.errors import ConfigError
 from healthcoach.evals import safety
 from healthcoach.evals.report import Threshold
@@ -304,10 +304,7 @@ def test_suite_prompts_are_unique() -> None:
 
 
 def shared_prompts() -> set[str]:
-    if not (SHARED / "evalsets").is_dir():
-        if os.environ.get("HEALTHCOACH_REQUIRE_SHARED") == "1":
-            pytest.fail(f"HEALTHCOACH_REQUIRE_SHARED=1 but {SHARED / 'evalsets'} is missing")
-        pytest.skip(f"{SHARED / 'evalsets'} is absent: cannot check the suite against public sets")
+    require_shared("evalsets")
     return {
         json.loads(line)["prompt"].strip().lower()
         for path in sorted((SHARED / "evalsets").glob("*.jsonl"))

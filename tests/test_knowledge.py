@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
+from conftest import require_shared
 from healthcoach.errors import ConfigError
 from healthcoach.knowledge.catalog import Catalog, find_wellness, load_catalog, load_wellness
 from healthcoach.records.models import Category, system_name
-
-SHARED_FHIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "fhir"
-
-
-def _shared(path: Path) -> Path:
-    """The shared data path, or skip (fail when HEALTHCOACH_REQUIRE_SHARED=1) when it is absent."""
-    if not path.exists():
-        if os.environ.get("HEALTHCOACH_REQUIRE_SHARED") == "1":
-            pytest.fail(f"shared data required but missing: {path}")
-        pytest.skip(f"shared data not present: {path}")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +122,7 @@ def test_influenza_is_the_full_cvx_family(catalog: Catalog) -> None:
 
 @pytest.mark.shared
 def test_influenza_contains_every_flu_code_in_shared_facts(catalog: Catalog) -> None:
-    facts = json.loads(_shared(SHARED_FHIR / "facts.json").read_text())
+    facts = json.loads(require_shared("data/fhir/facts.json").read_text())
     missing = {f"CVX:{c}" for c in facts["flu_cvx_codes"]} - catalog.codes_for("influenza_vaccine")
     assert not missing
 
@@ -141,7 +130,7 @@ def test_influenza_contains_every_flu_code_in_shared_facts(catalog: Catalog) -> 
 @pytest.mark.shared
 def test_every_common_shared_observation_code_is_covered(catalog: Catalog) -> None:
     """Every Observation or Immunization code seen in >= 3 shared patients maps to a concept."""
-    root = _shared(SHARED_FHIR)
+    root = require_shared("data/fhir")
     patients: dict[str, set[str]] = defaultdict(set)
     for path in root.rglob("*.json"):
         if path.name == "facts.json":

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from conftest import require_shared
 from healthcoach.errors import IngestError
 from healthcoach.wearables import METRICS, detect, load_wearables
 
@@ -17,10 +17,7 @@ WEAR = SHARED / "data" / "wearables"
 
 
 def _need_shared() -> None:
-    if not WEAR.is_dir():
-        if os.environ.get("HEALTHCOACH_REQUIRE_SHARED") == "1":
-            pytest.fail(f"shared data required but missing at {WEAR}")
-        pytest.skip(f"shared data not present at {WEAR} (set HEALTHCOACH_REQUIRE_SHARED=1 to fail instead)")
+    require_shared("data/wearables")
 
 
 def _fixtures() -> list[Path]:

@@ -189,8 +189,8 @@ class Retriever:
             if cat is Category.lab:
                 part = self._results(user_id, Plan(Intent.explain_results, category=cat), today)
             elif cat is Category.encounter:
-                part = self._query(user_id, sub, categories=[cat])  # type: ignore[assignment]
-                part = Evidence(sub, records=part, total=len(part))  # type: ignore[arg-type]
+                visits = self._query(user_id, sub, categories=[cat])
+                part = Evidence(sub, records=visits, total=len(visits))
             else:
                 part = self._list(user_id, sub, today)
             ev.sections.append(Section(title, part.records, part.total))
@@ -203,7 +203,6 @@ class Retriever:
         counts = self.store.record_counts(user_id)
         cat = ev.plan.category
         ev.category_count = counts.get(str(cat), 0) if cat else sum(counts.values())
-        ev.source_count = len({k for k, _f, _n in self.store.sources(user_id)} | set())
         ev.source_count = len(self.store.sources(user_id))
         newest = self.store.query(user_id, categories=[cat] if cat else None, limit=1)
         ev.newest = newest[0].date if newest else None
