@@ -59,20 +59,20 @@ def medication(mid: str) -> Json:
          "display": "metformin hydrochloride 500 MG Oral Tablet"}]}}
 
 
-def note(did: str, text: str, when: str = "2024-02-01T10:00:00Z") -> Json:
+def note(did: str, text: str, when: str = "2024-02-01T10:00:00Z", pid: str = "p1") -> Json:
     return {"resourceType": "DocumentReference", "id": did, "status": "current",
             "type": {"coding": [{"system": "http://loinc.org", "code": "11506-3", "display": "Progress note"}]},
-            "subject": {"reference": "Patient/p1"}, "date": when,
+            "subject": {"reference": f"Patient/{pid}"}, "date": when,
             "content": [{"attachment": {"contentType": "text/plain",
                                         "data": base64.b64encode(text.encode()).decode()}}]}
 
 
-def condition(cid: str, code: str, display: str, onset: str, status: str = "active") -> Json:
+def condition(cid: str, code: str, display: str, onset: str, status: str = "active", pid: str = "p1") -> Json:
     return {"resourceType": "Condition", "id": cid,
             "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
                                            "code": status}]},
             "code": {"coding": [{"system": "http://snomed.info/sct", "code": code, "display": display}]},
-            "subject": {"reference": "Patient/p1"}, "onsetDateTime": onset}
+            "subject": {"reference": f"Patient/{pid}"}, "onsetDateTime": onset}
 
 
 def bundle(*resources: Json, btype: str = "collection") -> Json:

@@ -85,7 +85,7 @@ def test_disconnect_one_source_resyncs_vectors_and_prunes_the_cache(stores: Stor
     stores.ingestor.ingest("ann", [a])
     stores.ingestor.ingest("ann", [b])
     stores.ingestor.ingest("bob", [F.write(tmp_path / "bob.json", F.bundle(F.patient("b9", "1960-01-01", "Bob B"),
-                                                                           F.note("bn", NOTE_B, "2020-01-01")))])
+                                                                           F.note("bn", NOTE_B, "2020-01-01", pid="b9")))])
     bob_before = (stores.records.snapshot("bob"), stores.vectors.count("bob"))
     report = disconnect_source(stores, "ann", "fhir", "clinic_b.json")
     assert (report.records_removed, report.records_left) == (2, 2) and report.cache_removed > 0

@@ -133,7 +133,8 @@ SECRET_LABEL = "Quokka-pattern fever syndrome"
 def secret_bundle(tmp_path: Path, pid: str) -> Path:
     return F.write(tmp_path / f"{pid}.json", F.bundle(
         F.patient(pid, "1979-03-03", "Secret Keeper"), F.a1c(f"{pid}-a1c", 7.37, "2013-07-19", pid=pid),
-        F.condition(f"{pid}-c", "44054006", SECRET_LABEL, "2013-07-19"), F.note(f"{pid}-n", SECRET_NOTE, "2013-07-19")))
+        F.condition(f"{pid}-c", "44054006", SECRET_LABEL, "2013-07-19", pid=pid),
+        F.note(f"{pid}-n", SECRET_NOTE, "2013-07-19", pid=pid)))
 
 
 def secrets_of(stores: Stores, user: str) -> list[str]:

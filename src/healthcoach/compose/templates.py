@@ -56,6 +56,11 @@ def _direction(new: Record, old: Record) -> str:
     return f"unchanged from {old.value.display()}"
 
 
+def _words(n: int) -> str:
+    """Small counts in words ('two'), so they are never mistaken for a measured value."""
+    return ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][n] if n < 10 else str(n)
+
+
 def _bullets(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
@@ -103,7 +108,14 @@ class Composer:
         if not ev.records:
             return self._none(ev, f"{name} results"), self._computed(ev), ""
         latest, *rest = ev.records
-        if latest.value is None and not latest.components:
+        same_time = [r for r in rest if r.start is not None and r.start == latest.start]
+        if same_time:
+            # Two results with the same timestamp (e.g. a repeated test): neither is "the latest" alone.
+            rest = [r for r in rest if r not in same_time]
+            values = "; ".join(f"**{_value(r)}** {cite(r)}" for r in [latest, *same_time])
+            text = (f"Your most recent {name} results are from {fmt_date(latest.date)}, when "
+                    f"{_words(len(same_time) + 1)} were recorded: {values}, from {latest.source.display()}.")
+        elif latest.value is None and not latest.components:
             text = f"Your most recent {name} record says **{_value(latest)}**, recorded on {fmt_date(latest.date)} {cite(latest)}."
         else:
             text = f"Your most recent {name} was **{_value(latest)}** on {fmt_date(latest.date)} {cite(latest)}"
@@ -113,15 +125,14 @@ class Composer:
         if latest.interpretation:
             text += f" The lab marked this result \"{latest.interpretation}\"."
         if rest:
-            prev = rest[0]
-            change = _direction(latest, prev)
+            change = "" if same_time else _direction(latest, rest[0])
             shown = rest[:3]
             earlier = "; ".join(f"{_value(r)} on {fmt_date(r.date)} {cite(r)}" for r in shown)
             text += f"\n\nEarlier results: {earlier}"
             text += f" (and {len(rest) - len(shown)} more)." if len(rest) > len(shown) else "."
             if change:
                 text += f" The latest value is {change}."
-        return text, self._computed(ev) | {str(len(rest) - 3)}, ""
+        return text, self._computed(ev) | {str(len(rest) - 3), str(len(same_time) + 1)}, ""
 
     def _history(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
         name = self._name(ev)
@@ -189,7 +200,12 @@ class Composer:
         head = f"{active_word.capitalize() or ''}{title if active_word else title.capitalize()} in your records"
         head += f" (showing {len(shown)} of {len(ev.records)})" if len(shown) < len(ev.records) else f" ({len(ev.records)})"
         text = f"{head}:\n{_bullets([line(r, cite) for r in shown])}"
-        if ev.inactive:
+        if cat is Category.allergy and ev.snippets:
+            # A resolved allergy is still worth knowing: list it, cited, apart from the active ones.
+            old = [r for _t, r in ev.snippets if r is not None]
+            text += "\n\nNo longer active in your records:\n" + _bullets(
+                [f"{r.label} ({r.status or 'inactive'}), recorded {fmt_date(r.date)} {cite(r)}" for r in old])
+        elif ev.inactive:
             text += f"\n\n{ev.inactive} other {title} in your records are marked resolved, stopped or completed."
         return text, self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 

@@ -144,9 +144,9 @@ def score(case: Case, reply: Reply, cited: list[Record], latency_ms: float) -> O
     else:
         first = text.split("\n\n")[0]
         exact = fmt_date(exp.day) in first and (exp.value is None or exp.value in first)
-        top = reply.citations[0] if reply.citations else None
-        cited_ok = bool(top and top.date == exp.day.isoformat() and (
-            exp.value is None or exp.value in f"{top.value}" or exp.value == top.value))
+        # The right record is cited in the answer's first paragraph (several can share the latest time).
+        cited_ok = any(c.date == exp.day.isoformat() and f"[{c.n}]" in first and (
+            exp.value is None or exp.value == c.value or exp.value in f"{c.value}") for c in reply.citations)
     return Outcome(case, exact, cited_ok, invented_numbers(reply, cited), latency_ms, text)
 
 

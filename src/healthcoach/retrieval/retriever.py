@@ -80,6 +80,16 @@ class Retriever:
                     keys |= set(comp.codes)
         return keys
 
+    def _priority(self, plan: Plan, rec: Record) -> int:
+        """Rank of a record's code in the concept's own code order (its preferred codes first)."""
+        keys = set(rec.code_keys())
+        for cid in plan.concepts:
+            concept = self.catalog.get(cid)
+            for i, code in enumerate(concept.codes if concept else ()):
+                if code in keys:
+                    return i
+        return 999
+
     def _query(self, user_id: str, plan: Plan, **kw: object) -> list[Record]:
         w = plan.window
         return self.store.query(user_id, since=w.since if w else None, until=w.until if w else None, **kw)  # type: ignore[arg-type]
@@ -87,6 +97,7 @@ class Retriever:
     def _values(self, user_id: str, plan: Plan, today: date) -> Evidence:
         codes = self._codes(plan)
         found = self._query(user_id, plan, code_keys=codes) if codes else []
+        found.sort(key=lambda r: (-(r.start.timestamp() if r.start else 0.0), self._priority(plan, r), r.id))
         if plan.intent is not Intent.explain_concept:
             found = [r for r in found if (r.status or "") not in NOT_GIVEN]
         names = ", ".join(self.catalog.concepts[c].name for c in plan.concepts if c in self.catalog.concepts)
@@ -121,8 +132,11 @@ class Retriever:
             if cat is Category.condition and plan.concepts:
                 codes = self._codes(plan)
                 active = [r for r in distinct if codes & set(r.code_keys())]
-            return Evidence(plan, records=active, total=len(active), inactive=len(distinct) - len(active),
-                            searched=f"{CATEGORY_TITLES[cat].lower()} records")
+            ev = Evidence(plan, records=active, total=len(active), inactive=len(distinct) - len(active),
+                          searched=f"{CATEGORY_TITLES[cat].lower()} records")
+            if cat is Category.allergy:
+                ev.snippets = [("", r) for r in distinct if r not in active]
+            return ev
         if cat is Category.immunization:
             given = [r for r in found if (r.status or "").lower() not in NOT_GIVEN]
             distinct = latest_per_code(given)
