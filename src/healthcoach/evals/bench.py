@@ -120,8 +120,12 @@ def bench_wearables(work: Path, log: Log) -> dict[str, Any]:
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    if result.get("samples"):
-        result["samples_per_s"] = round(float(result["samples"]) / result["seconds"], 0)
+    samples = result.get("samples")
+    if isinstance(samples, dict):
+        samples = sum(samples.values())
+    if samples:
+        result["samples"] = samples
+        result["samples_per_s"] = round(float(samples) / result["seconds"], 0)
     log("ingested a year of wearable data")
     return result
 
@@ -171,10 +175,12 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
             from healthcoach.store.embeddings import Embedder
 
             results["guard"] = bench_guard(settings, pop.stores.embedder if pop else Embedder(settings.embedding), log)
-        if "wearables" in want:
-            results["wearables"] = bench_wearables(work, log)
-        if "scale" in want:
-            results["scale"] = bench_scale(work, log)
+        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale)):
+            if part in want:
+                try:
+                    results[part] = fn(work, log)
+                except Exception as exc:  # noqa: BLE001 - one failed part must not lose the others' numbers
+                    results[part] = {"error": f"{type(exc).__name__}: {exc}"}
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / "bench.json").write_text(json.dumps(results, indent=2))
     md = render(results)
