@@ -66,8 +66,9 @@ class Ingestor:
         from healthcoach.records.detect import load_any
 
         result, names = AdapterResult(), []
+        known = self.store.snapshot(user_id)
         for path in paths:
-            part, files = load_any(Path(path), user_id, self.settings.max_file_bytes)
+            part, files = load_any(Path(path), user_id, self.settings.max_file_bytes, known=known)
             result.extend(part)
             names.extend(files)
         return result, names
@@ -167,9 +168,10 @@ class Ingestor:
         self.vectors.sync(user_id, build_chunks(user_id, self.store.query(user_id)))
 
 
-def fhir_loader(path: Path, user_id: str, max_bytes: int) -> tuple[AdapterResult, list[str]]:
+def fhir_loader(path: Path, user_id: str, max_bytes: int, known: dict[str, str] | None = None
+                ) -> tuple[AdapterResult, list[str]]:
     """Load FHIR JSON/NDJSON files, folders and zips."""
     files = list(iter_files(path, max_bytes))
     if not files:
         raise IngestError(f"{path}: no FHIR JSON or NDJSON files found")
-    return parse_fhir_files(files, user_id), [f.name for f in files]
+    return parse_fhir_files(files, user_id, known=known), [f.name for f in files]

@@ -7,7 +7,8 @@ from pathlib import Path
 from healthcoach.records.base import AdapterResult
 
 
-def load_any(path: Path, user_id: str, max_bytes: int, tz: str | None = None) -> tuple[AdapterResult, list[str]]:
+def load_any(path: Path, user_id: str, max_bytes: int, tz: str | None = None,
+             known: dict[str, str] | None = None) -> tuple[AdapterResult, list[str]]:
     """Load a file or folder with the adapter that fits it; returns the result and the files read.
 
     Wearable exports are streamed (an Apple Health export.xml can be gigabytes), so the per-file size
@@ -19,4 +20,4 @@ def load_any(path: Path, user_id: str, max_bytes: int, tz: str | None = None) ->
         result = wearables.load_wearables(path, user_id, tz)
         files = [path.name] if path.is_file() else sorted({r.source.file or "" for r in result.records} - {""})
         return result, files
-    return fhir_loader(path, user_id, max_bytes)
+    return fhir_loader(path, user_id, max_bytes, known)

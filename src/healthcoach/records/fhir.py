@@ -71,8 +71,12 @@ class _Context:
         return record_id(self.user_id, "fhir", resource_type, resource_id)
 
 
-def parse_fhir_files(files: Iterable[RawFile], user_id: str, validate: bool = True) -> AdapterResult:
-    """Map every resource in the files to records; references resolve across all files of one ingest."""
+def parse_fhir_files(files: Iterable[RawFile], user_id: str, validate: bool = True,
+                     known: dict[str, str] | None = None) -> AdapterResult:
+    """Map every resource in the files to records; references resolve across all files of one ingest.
+
+    `known` (record id → content hash already stored) skips strict validation of records that are
+    unchanged, so re-syncing an unchanged export costs little."""
     entries: list[tuple[str, str, Json]] = []  # (file, where, resource)
     ctx = _Context(user_id=user_id, file="")
     for raw in files:
@@ -115,7 +119,7 @@ def parse_fhir_files(files: Iterable[RawFile], user_id: str, validate: bool = Tr
             if len(result.warnings) < 20:
                 result.warnings.append(f"{where}: {rtype} skipped ({type(exc).__name__})")
             continue
-        if validate and not _valid(rtype, res):
+        if validate and (known is None or known.get(record.id) != record.content_hash) and not _valid(rtype, res):
             failed_validation[rtype] = failed_validation.get(rtype, 0) + 1
         result.records.append(record)
     _add_referenced_patients(result, ctx, entries)

@@ -21,7 +21,7 @@ from healthcoach.ingest.chunking import Chunk
 from healthcoach.store.embeddings import Embedder
 from healthcoach.store.records import RecordStore
 
-BATCH = 2000
+BATCH = 5000  # Chroma accepts up to 5,461 per call
 
 
 @dataclass
@@ -95,7 +95,8 @@ class VectorIndex:
         store = self._store(user_id, CachedEmbeddings(self.embedder, self.store, user_id, stats, session))
         existing = self._hashes(store)
         wanted = {c.id: c for c in chunks}
-        changed = [c for c in chunks if existing.get(c.id) != c.text_hash]
+        # Length-sorted batches pad less in the encoder.
+        changed = sorted((c for c in chunks if existing.get(c.id) != c.text_hash), key=lambda c: len(c.text))
         stats.unchanged = len(chunks) - len(changed)
         for i in range(0, len(changed), BATCH):
             part = changed[i : i + BATCH]
