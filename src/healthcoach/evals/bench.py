@@ -101,18 +101,21 @@ print(json.dumps({"samples": sum(truth["samples"].values())}))
 """
 
 WEARABLE_SCRIPT = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from healthcoach.container import build_stores
 from healthcoach.settings import Settings
 work = Path(sys.argv[1])
 truth = json.loads(sys.argv[2])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():  # VmHWM resets at exec, unlike ru_maxrss (which keeps the parent's peak)
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))
+    return int(line.split()[1])
+base = hwm()
 stores = build_stores(Settings(data_dir=work / "stores"))
 t0 = time.perf_counter()
 report = stores.ingestor.ingest("wearer", [work / "takeout"])
 secs = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 print(json.dumps({"days": 365, "records": report.total_records, "chunks": report.chunks,
                   "seconds": round(secs, 2), "days_per_s": round(365 / secs, 1),
                   "samples": truth.get("samples_total") or truth.get("samples"),

@@ -23,7 +23,7 @@ from healthcoach.records.models import Record
 from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import IngestRow
-from healthcoach.store.vectors import VectorIndex
+from healthcoach.store.vectors import SyncStats, VectorIndex
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -102,11 +102,16 @@ class Ingestor:
                 if p.birth_date and not user.birth_date:
                     user.birth_date = p.birth_date.isoformat()
             counts = self.store.upsert(s, result.records)
-            everything = self.store.query(user_id, s=s)
-            chunks = build_chunks(user_id, everything)
-            say("indexing", 0, len(chunks))
+            indexed = self.vectors.count(user_id)
             try:
-                stats = self.vectors.sync(user_id, chunks, s)
+                if counts["new"] == counts["updated"] == 0 and indexed:
+                    # Nothing changed, and the index was synced in the same transaction as the records
+                    # last time: re-syncing an unchanged export is a no-op.
+                    stats, chunks = SyncStats(chunks=indexed, unchanged=indexed), []
+                else:
+                    chunks = build_chunks(user_id, self.store.query(user_id, s=s))
+                    say("indexing", 0, len(chunks))
+                    stats = self.vectors.sync(user_id, chunks, s)
             except Exception:
                 log.exception("vector sync failed for an ingest; restoring the index from the record store")
                 s.rollback()
@@ -130,7 +135,7 @@ class Ingestor:
                 seconds=round(time.perf_counter() - t0, 3),
             )
             s.add(IngestRow(user_id=user_id, at=datetime.now(UTC), report=report.model_dump_json()))
-        say("done", len(chunks), len(chunks))
+        say("done", stats.chunks, stats.chunks)
         log.info("ingest for a user: %d records (%d new), %d chunks, %.2fs",
                  report.total_records, report.new, report.chunks, report.seconds)
         return report
