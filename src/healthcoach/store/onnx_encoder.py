@@ -371,7 +371,17 @@ class OnnxEncoder:
         encs = self.tokenizer.encode_batch([_prep(str(t), self.cfg) for t in texts])
         order = np.argsort([len(e.ids) for e in encs], kind="stable")  # sort by length: least padding
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        # Batches are bounded by size and by padded tokens: attention memory grows with
+        # batch x length², so 64 notes of 256 tokens would need ~400 MB; sentences of ~30 tokens still
+        # go about 64 at a time.
+        budget = self.batch_size * 32
+        start = 0
+        while start < len(order):
+            end = start + 1
+            while end < len(order) and end - start < self.batch_size and \
+                    (end - start + 1) * len(encs[order[end]].ids) <= budget:
+                end += 1
+            idx = order[start:end]
             out[idx] = self._run_encodings([encs[i] for i in idx])
+            start = end
         return out
