@@ -10,8 +10,8 @@ import pytest
 from conftest import require_shared
 from healthcoach.container import build_coach
 from healthcoach.evals.baseline import NaiveBaseline
-from healthcoach.evals.qa import summarize
-from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, run_cases, write_qa_report
+from healthcoach.evals.qa import run_cases, summarize
+from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, write_qa_report
 from healthcoach.settings import packaged_dir
 from shared_data import user_for
 

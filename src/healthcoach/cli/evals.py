@@ -31,7 +31,8 @@ def qa(
     from healthcoach.container import build_coach
     from healthcoach.evals.baseline import NaiveBaseline
     from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
-    from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, run_cases, write_qa_report
+    from healthcoach.evals.qa import run_cases
+    from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, write_qa_report
 
     app = app_context(ctx)
     shared = data or default_shared_data()

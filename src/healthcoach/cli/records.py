@@ -10,7 +10,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from healthcoach.cli.common import app_context, console
-from healthcoach.errors import HealthCoachError
 from healthcoach.ingest.pipeline import IngestReport
 from healthcoach.records.models import Category, Record
 
@@ -131,5 +130,3 @@ def users(ctx: typer.Context) -> None:
         table.add_row(u.id, str(n), "on" if u.use_records_in_chat else "off", u.created_at.date().isoformat())
     console.print(table)
 
-
-__all__ = ["HealthCoachError", "ingest", "records", "users"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from healthcoach.coach import Coach, Reply
 from healthcoach.container import Stores
-from healthcoach.evals.qa import Case, Outcome, Summary, build_cases, load_phrasings, run_cases, summarize
+from healthcoach.evals.qa import Case, Outcome, Summary, build_cases, load_phrasings, summarize
 from healthcoach.records.models import Record
 
 
@@ -79,5 +78,3 @@ def people_cases(people: list[tuple[str, str, dict[str, Any]]], phrasings_path: 
     """Cases for the people with the phrasings file."""
     return build_cases(people, load_phrasings(phrasings_path))
 
-
-__all__ = ["coach_asker", "date", "people_cases", "qa_report", "run_cases", "write_qa_report"]

@@ -80,9 +80,10 @@ def primary_code(rec: Record) -> str | None:
 
 def is_active(rec: Record) -> bool:
     """Still current as the source states it (conditions, allergies, medications)."""
-    return (rec.status or "").lower() in ACTIVE and rec.end is None if rec.category is Category.condition else (
-        (rec.status or "").lower() in ACTIVE
-    )
+    active = (rec.status or "").lower() in ACTIVE
+    if rec.category is Category.condition:
+        return active and rec.end is None  # an abatement date ends a condition whatever its status
+    return active
 
 
 def _meta(kind: str, category: str, records: Sequence[Record]) -> Meta:

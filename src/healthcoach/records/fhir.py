@@ -5,6 +5,8 @@ Every resource becomes exactly one record or one counted skip with a reason, so 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -228,9 +230,6 @@ def _source(res: Json, ctx: _Context) -> Source:
 def _res_id(res: Json) -> str:
     if res.get("id"):
         return str(res["id"])
-    import hashlib
-    import json
-
     return "sha-" + hashlib.sha256(json.dumps(res, sort_keys=True).encode()).hexdigest()[:20]
 
 
