@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from healthcoach.ingest.pipeline import Ingestor
 from healthcoach.settings import Settings
 from healthcoach.store.embeddings import Embedder
+from healthcoach.store.heap import scrub_freed_memory
 from healthcoach.store.records import RecordStore
 from healthcoach.store.vectors import VectorIndex
 
@@ -36,6 +37,8 @@ class Stores:
 
 def build_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
     """The record store, vector index and ingestor for these settings."""
+    # Before any record is read: freed memory must never carry one user's text into another's files.
+    scrub_freed_memory()
     home = prepare_data_dir(settings.home)
     embedder = embedder or Embedder(settings.embedding)
     records = RecordStore(settings.sql_url)

@@ -54,7 +54,7 @@ def main() -> None:
     from healthcoach.errors import HealthCoachError
 
     try:
-        app()
+        app(prog_name="healthcoach")
     except HealthCoachError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         raise SystemExit(1) from None
