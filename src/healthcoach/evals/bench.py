@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from healthcoach.evals.bench_heap import bench_heap_scrub
 from healthcoach.evals.qa import pct
 from healthcoach.settings import Settings
 
@@ -174,7 +175,7 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
     """Run the selected benchmarks and write bench.json + bench.md."""
     from healthcoach.evals.population import default_shared_data
 
-    want = only or {"ingest", "answers", "guard", "wearables", "scale"}
+    want = only or {"ingest", "answers", "guard", "wearables", "scale", "heap_scrub"}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -188,7 +189,7 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
             from healthcoach.store.embeddings import Embedder
 
             results["guard"] = bench_guard(settings, pop.stores.embedder if pop else Embedder(settings.embedding), log)
-        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale)):
+        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale), ("heap_scrub", bench_heap_scrub)):
             if part in want:
                 try:
                     results[part] = fn(work, log)
