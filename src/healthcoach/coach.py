@@ -14,13 +14,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date
+from healthcoach.compose.grounding import evidence_text, own_words
 from healthcoach.compose.llm import RECORDS_NOT_SENT_NOTE, LLMComposer, LLMRun
 from healthcoach.compose.templates import Answer, Composer, number_tokens
 from healthcoach.errors import NotFound
 from healthcoach.guardrails import Guardrails, Verdict
-from healthcoach.ingest.chunking import describe, is_active
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.records.models import Category, Record
+from healthcoach.records.render import describe, is_active
 from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.planner import Intent, Plan, Planner
 from healthcoach.retrieval.retriever import Retriever, latest_per_label
@@ -257,22 +258,3 @@ class _LLMJob:
 
 def _turns(history: Sequence[Turn | str]) -> list[Turn]:
     return [t if isinstance(t, Turn) else Turn(role="user", text=t) for t in history]
-
-
-def own_words(text: str, evidence: str) -> str:
-    """The answer without verbatim quotes from the records ("Take 1 tablet daily" as prescribed).
-
-    Quoting a prescription is reporting the record, not giving a dose directive; everything the coach
-    says in its own words is still checked."""
-    return re.sub(r'"([^"\n]{1,400})"', lambda m: '""' if m.group(1) in evidence else m.group(0), text)
-
-
-def evidence_text(records: Sequence[Record]) -> str:
-    """Everything the cited records state, with dates in every format the composer writes."""
-    parts = []
-    for r in records:
-        parts.append(describe(r))
-        parts.append(r.model_dump_json(exclude={"source", "user_id", "id"}))
-        if r.date:
-            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)}")
-    return "\n".join(parts)

@@ -11,9 +11,8 @@ from rich.table import Table
 
 from healthcoach.cli.common import app_context, console
 from healthcoach.ingest.pipeline import IngestReport
-from healthcoach.records.models import Category, Record
-
-CODE_SYSTEMS = ("LOINC", "CVX", "SNOMED", "RxNorm", "ICD-10", "OMOP", "healthcoach")
+from healthcoach.records.models import Category
+from healthcoach.records.serialize import code_keys, record_json
 
 
 def register(app: typer.Typer) -> None:
@@ -76,21 +75,6 @@ def print_report(report: IngestReport) -> None:
     )
 
 
-def record_json(rec: Record) -> dict[str, object]:
-    """The CLI/API JSON shape of a record."""
-    return {
-        "id": rec.id,
-        "category": str(rec.category),
-        "label": rec.label,
-        "codes": [c.key for c in rec.codes],
-        "value": rec.value.value if rec.value else (rec.value_display() or None),
-        "unit": rec.value.unit if rec.value else None,
-        "date": rec.date.isoformat() if rec.date else None,
-        "status": rec.status,
-        "source": rec.source.display(),
-    }
-
-
 def records(
     ctx: typer.Context,
     user: str = typer.Option(..., "--user", "-u", help="Whose records."),
@@ -102,8 +86,8 @@ def records(
     """List stored records, newest clinical date first."""
     app = app_context(ctx)
     app.stores.records.get_user(user)
-    keys = [c if ":" in c else f"{system}:{c}" for c in code for system in CODE_SYSTEMS] if code else None
-    found = app.stores.records.query(user, categories=[category] if category else None, code_keys=keys, limit=limit)
+    found = app.stores.records.query(user, categories=[category] if category else None, code_keys=code_keys(code),
+                                     limit=limit)
     if as_json:
         print(json.dumps([record_json(r) for r in found], indent=2))
         return

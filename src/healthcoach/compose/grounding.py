@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from healthcoach.compose.citations import Citation, fmt_date
 from healthcoach.compose.templates import Answer, number_tokens
 from healthcoach.guardrails.output import OutputCheck
+from healthcoach.records.models import Record
+from healthcoach.records.render import describe
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +73,21 @@ def citation_row(c: Citation) -> str:
 def answer_evidence(answer: Answer) -> str:
     """Everything the model was shown or may legitimately restate: the checked template text, the
     cited rows, the general (catalog) text, and what the cited records state."""
-    from healthcoach.ingest.chunking import describe
-
     parts = [answer.text, answer.general_text]
     parts += [citation_row(c) for c in answer.citations]
-    for r in answer.records:
+    parts.append(evidence_text(answer.records))
+    return "\n".join(p for p in parts if p)
+
+
+def evidence_text(records: Sequence[Record]) -> str:
+    """Everything the cited records state, with dates in every format the composer writes."""
+    parts = []
+    for r in records:
         parts.append(describe(r))
         parts.append(r.model_dump_json(exclude={"source", "user_id", "id"}))
         if r.date:
             parts.append(f"{r.date.isoformat()} {fmt_date(r.date)}")
-    return "\n".join(p for p in parts if p)
+    return "\n".join(parts)
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -112,9 +119,10 @@ def claims(text: str) -> list[tuple[str, list[int]]]:
 
 
 def own_words(text: str, evidence: str) -> str:
-    """Text without verbatim quotes from the evidence ("Take 1 tablet daily" as prescribed), as
-    coach.own_words does for templates: quoting a prescription reports the record; it is not a dose
-    directive. Only exact quotes are dropped; anything paraphrased is still checked."""
+    """Text without verbatim quotes from the evidence ("Take 1 tablet daily" as prescribed), for
+    template answers and LLM text alike: quoting a prescription reports the record; it is not a dose
+    directive. Only exact quotes are dropped; anything paraphrased (in the coach's own words) is still
+    checked."""
     return re.sub(r'"([^"\n]{1,400})"', lambda m: '""' if m.group(1) in evidence else m.group(0), text)
 
 
@@ -165,8 +173,6 @@ def _misattributed(text: str, answer: Answer, guards: OutputChecker, allowed: se
     """Numbers and dates in a cited claim must come from the records it cites (or the template's own
     counts). Catches a value moved onto the wrong result: SmolLM2 wrote "6.2 % on October 8, 2026 [1]"
     when [1] is 6.1 % and 6.2 % belongs to an older result; every number alone is in the evidence."""
-    from healthcoach.ingest.chunking import describe
-
     by_n = {c.n: c for c in answer.citations}
     records = {r.id: r for r in answer.records}
     out: list[str] = []

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from healthcoach.ingest.chunking import is_active, primary_code
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record
+from healthcoach.records.render import is_active, primary_code
 from healthcoach.retrieval.evidence import Evidence, Section
 from healthcoach.retrieval.hybrid import HybridSearch
 from healthcoach.retrieval.planner import Intent, Plan
