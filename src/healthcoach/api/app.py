@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from healthcoach.api.auth import Authenticator, check_local_mode
-from healthcoach.api.deps import CoachBundle, Deps
+from healthcoach.api.deps import Deps
 from healthcoach.api.errors import error_response, install_error_handlers
+from healthcoach.container import CoachBundle
 from healthcoach.errors import TooLarge
 from healthcoach.settings import Settings
 

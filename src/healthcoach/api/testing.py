@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from healthcoach.api.auth import create_token
-from healthcoach.api.deps import CoachBundle
+from healthcoach.container import CoachBundle
 from healthcoach.settings import Settings
 from healthcoach.store.embeddings import Embedder
 

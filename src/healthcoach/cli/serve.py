@@ -10,7 +10,7 @@ from healthcoach.cli.common import app_context, console
 from healthcoach.settings import Settings
 
 if TYPE_CHECKING:
-    from healthcoach.api.deps import CoachBundle
+    from healthcoach.container import CoachBundle
 
 
 def register(app: typer.Typer) -> None:

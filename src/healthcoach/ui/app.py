@@ -17,7 +17,7 @@ from healthcoach.ui import charts
 from healthcoach.ui.privacy import PrivacyPanel, audit_text  # noqa: F401 - re-exported for tests
 
 if TYPE_CHECKING:
-    from healthcoach.api.deps import CoachBundle
+    from healthcoach.container import CoachBundle
 
 BANNER = ("**healthcoach is a wellness coach, not a doctor.** In an emergency call 911 (or your local emergency "
           "number); for a mental-health crisis call or text 988.")

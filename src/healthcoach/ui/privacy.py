@@ -12,7 +12,7 @@ import gradio as gr
 from healthcoach.errors import HealthCoachError, NotFound
 
 if TYPE_CHECKING:
-    from healthcoach.api.deps import CoachBundle
+    from healthcoach.container import CoachBundle
 
 
 class PrivacyPanel:
