@@ -63,7 +63,7 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     chat = build_chat_model(settings.llm)  # None for provider 'none'; ConfigError if the extra is missing
     llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards) if chat is not None else None
     return Coach(stores.records, Planner(catalog, wellness), retriever,
-                 Composer(catalog, wellness, settings.retrieval.list_limit), guards, catalog,
+                 Composer(catalog, wellness, settings.retrieval.list_limit), guards,
                  llm=llm, llm_remote=is_remote(settings.llm))
 
 

@@ -39,7 +39,7 @@ _FOLLOWUP = re.compile(r"^(?:ok|okay|so|and|but|then)\b|\b(?:that|it|this|those|
 
 
 class Turn(Protocol):
-    """An earlier message (coach.Turn satisfies this; no import, so coach.py can import this module)."""
+    """An earlier message (compose.reply.Turn satisfies this)."""
 
     @property
     def role(self) -> str: ...  # "user" or "assistant"
