@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from healthcoach.compose.citations import Citation, fmt_date
 from healthcoach.compose.templates import Answer, number_tokens
 from healthcoach.guardrails.output import OutputCheck
+from healthcoach.knowledge.drugs import packaged_drugs
 from healthcoach.records.models import Record
 from healthcoach.records.render import describe
 
@@ -29,18 +30,6 @@ log = logging.getLogger(__name__)
 # "[3]", "[1, 4]", "[2-5]", "[1][2]": every number must be one of the answer's citations.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
-# Generic-drug stems (USAN suffixes), anchored to a word with enough letters before the stem
-# ("lisinopril" but not "April"; "amlodipine" but not "spine").
-_DRUG_STEM = re.compile(
-    r"\b[a-z]{2,}(?:pril|sartan|statin|olol|alol|formin|dipine|apine|zepine|azole|cillin|mycin|micin|cycline|"
-    r"floxacin|tidine|oxetine|triptyline|azepam|azolam|codone|morphone|gliptin|gliflozin|glutide|"
-    r"parin|xaban|gatran|afil|triptan|ciclovir|clovir|navir|tinib|umab|ximab|zumab|semide|thiazide|lukast|"
-    r"dronate|olone|isone|asone|profen|fenac|setron|tropium|glinide|glitazone|thyroxine|prazole)\b",
-    re.I,
-)
-# Common names the stems miss (brands, old generics). A word here that the evidence does not
-# contain is an invented medicine.
-_DRUG_NAMES = frozenset(["insulin", "aspirin", "acetaminophen", "paracetamol", "tylenol", "advil", "motrin", "aleve", "naproxen", "warfarin", "coumadin", "eliquis", "xarelto", "heparin", "clopidogrel", "plavix", "synthroid", "levothyroxine", "prednisone", "amoxicillin", "augmentin", "azithromycin", "zithromax", "doxycycline", "ciprofloxacin", "ozempic", "wegovy", "semaglutide", "mounjaro", "zepbound", "tirzepatide", "trulicity", "jardiance", "farxiga", "januvia", "glipizide", "glyburide", "glimepiride", "hydrochlorothiazide", "chlorthalidone", "furosemide", "lasix", "spironolactone", "digoxin", "amiodarone", "sertraline", "zoloft", "prozac", "celexa", "lexapro", "paxil", "bupropion", "wellbutrin", "venlafaxine", "effexor", "cymbalta", "trazodone", "mirtazapine", "gabapentin", "neurontin", "pregabalin", "lyrica", "tramadol", "oxycodone", "hydrocodone", "morphine", "fentanyl", "codeine", "methadone", "buprenorphine", "suboxone", "xanax", "ativan", "valium", "klonopin", "clonazepam", "zolpidem", "ambien", "melatonin", "adderall", "ritalin", "methylphenidate", "amphetamine", "vyvanse", "nexium", "prilosec", "protonix", "pepcid", "zantac", "albuterol", "ventolin", "symbicort", "advair", "flovent", "fluticasone", "budesonide", "singulair", "cetirizine", "zyrtec", "loratadine", "claritin", "benadryl", "diphenhydramine", "allopurinol", "colchicine", "methotrexate", "humira", "tamsulosin", "flomax", "finasteride", "viagra", "cialis", "lipitor", "crestor", "zocor", "norvasc", "glucophage", "metformin", "lisinopril", "losartan", "atorvastatin", "rosuvastatin", "simvastatin", "pravastatin", "metoprolol", "atenolol", "carvedilol", "propranolol", "amlodipine", "lithium", "lamotrigine", "lamictal", "topiramate", "topamax", "keppra", "levetiracetam", "quetiapine", "seroquel", "olanzapine", "risperidone", "abilify", "aripiprazole", "albuterol", "salmeterol", "formoterol", "ibuprofen", "diclofenac", "meloxicam", "celecoxib", "celebrex", "naloxone", "narcan", "epinephrine", "epipen", "nitroglycerin"])
 
 
 class GroundingResult(BaseModel, frozen=True):
@@ -128,9 +117,10 @@ def own_words(text: str, evidence: str) -> str:
 
 def medication_names(text: str) -> set[str]:
     """Words in text that name a medicine (by generic stem or a list of common names), lowercased."""
+    names, stems = packaged_drugs()  # knowledge/drugs.yaml
     words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text)}
-    found = {w for w in words if w in _DRUG_NAMES}
-    found |= {m.group(0).lower() for m in _DRUG_STEM.finditer(text)}
+    found = {w for w in words if w in names}
+    found |= {m.group(0).lower() for m in stems.finditer(text)}
     return found
 
 
