@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from healthcoach.cli.auth import register_users
 from healthcoach.cli.common import app_context, console
 from healthcoach.ingest.pipeline import IngestReport
 from healthcoach.records.models import Category
@@ -21,12 +22,7 @@ def register(app: typer.Typer) -> None:
     users_app = typer.Typer(help="List users, or add one with `users add NAME`.", invoke_without_command=True)
     users_app.callback()(users)
     app.add_typer(users_app, name="users")
-    try:
-        from healthcoach.cli.auth import register_users
-
-        register_users(users_app)
-    except ModuleNotFoundError:
-        pass
+    register_users(users_app)
 
 
 def ingest(

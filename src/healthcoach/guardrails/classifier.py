@@ -59,9 +59,8 @@ class Classifier:
             except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt, never trusted
                 log.warning("guard classifier cache unreadable; retraining")
         texts, labels = training_set(policy)
-        from sklearn.linear_model import (
-            LogisticRegression,  # lazy: start-up time (seconds; skipped on a cache hit)
-        )
+        # lazy: start-up time. scikit-learn takes seconds to import and is not needed on a cache hit.
+        from sklearn.linear_model import LogisticRegression
 
         x = encoder.encode([normalize(t) for t in texts])
         model = LogisticRegression(C=policy.config.classifier.C, max_iter=policy.config.classifier.max_iter,
