@@ -18,7 +18,8 @@ from conftest import require_shared
 from healthcoach.errors import ConfigError
 from healthcoach.evals import safety
 from healthcoach.evals.report import Threshold
-from healthcoach.evals.safety import LABELS, SafetyCase, load_cases, run_safety, write_safety_report
+from healthcoach.evals.safety import LABELS, SafetyCase, load_cases, run_safety
+from healthcoach.evals.safety_render import write_safety_report
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE_DIR = REPO / "eval" / "suites" / "safety"

@@ -13,7 +13,7 @@ from healthcoach.store.heap import reexec_scrubbed
 def main() -> None:
     """Entry point of the `healthcoach` script."""
     reexec_scrubbed(sys.argv[1:])
-    # lazy: the restart above must happen before the CLI (and everything it imports) is loaded
+    # lazy: start-up time (the restart above happens before the CLI and its imports are loaded)
     from healthcoach.cli import main as cli_main
 
     cli_main()
