@@ -1,0 +1,67 @@
+"""Which language a message is written in, offline.
+
+lingua-language-detector ships its language models inside the wheel (nothing is downloaded at run
+time). It is restricted to a handful of languages for speed, and an English pre-check skips it for
+the common case: a message whose words are mostly common English words is English. Short or unclear
+messages default to English; a misread only adds a notice, it never removes a safety check (the
+Spanish and French red-flag lexicons run on every message whatever its language).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+_WORD = re.compile(r"[^\W\d_]+")
+# Function words and everyday words of English; enough of them means the message is English.
+_ENGLISH = frozenset("""
+a an the and or but if so of to in on at by for with from about into over after before up down out off
+i i'm i've i'd me my mine we our us you your he him his she her it its they them their this that these those
+is are was were be been being am do does did done have has had having can can't could should would will won't
+not no yes what when where who why how which there here just now then than too very really also only
+please help thanks thank hi hello ok okay get got go going went feel feeling felt like want need know think
+pain hurt hurts sick doctor blood pressure sugar heart chest breathe breathing medication medications dose pills
+took take taking since today yesterday last week day days hours minutes old baby son daughter wife husband mom dad
+""".split())
+_CONFIDENCE = 0.5  # lingua's relative confidence needed to call a message non-English
+
+
+class LanguageDetection:
+    """Detects the language of a message among English and a configured handful of others."""
+
+    def __init__(self, languages: Sequence[str]) -> None:
+        codes = ["en", *[c for c in languages if c != "en"]]
+        self.languages = tuple(codes)
+        self._langs = [Language.from_iso_code_639_1(IsoCode639_1.from_str(c)) for c in codes]
+        self._detector: LanguageDetector = (
+            LanguageDetectorBuilder.from_languages(*self._langs).with_low_accuracy_mode()
+            .with_preloaded_language_models().build())
+
+    def detect(self, message: str) -> str:
+        """ISO 639-1 code of the message's language ("en" when unsure)."""
+        return _detect(self, message)
+
+    def _detect_uncached(self, message: str) -> str:
+        text = message.lower()
+        words = _WORD.findall(text)
+        if not words:
+            return "en"
+        english = sum(w in _ENGLISH for w in words)
+        ascii_only = text.isascii()
+        if ascii_only and (english >= 0.4 * len(words) or len(words) < 3):
+            return "en"
+        values = self._detector.compute_language_confidence_values(message)
+        if not values:
+            return "en"
+        best = values[0]
+        if best.language == Language.ENGLISH or best.value < _CONFIDENCE:
+            return "en"
+        return best.language.iso_code_639_1.name.lower()
+
+
+@lru_cache(maxsize=2048)
+def _detect(detector: LanguageDetection, message: str) -> str:
+    return detector._detect_uncached(message)
