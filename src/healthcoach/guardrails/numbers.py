@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -83,7 +84,7 @@ class Readings:
         return table.get(measure, [])
 
 
-_NUM = r"(\d{1,4}(?:\.\d+)?)"
+_NUM = r"(\d{1,4}(?:\.\d+)?)(?![\d.])"
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _NOT_A_TEMP_UNIT = r"(?!\s*(?:%|mg|mcg|ml|kg|lbs?|bpm|units?|years?|yrs?|months?|weeks?|days?|hours?|hrs?|mins?|minutes?|times|x\b|/|over\b|mmhg|mmol|percent))"
@@ -113,26 +114,27 @@ _NEWBORN = re.compile(r"\b(?:newborn|new born|neonate|recien nacido|nouveau-ne|n
 
 _SPO2 = re.compile(r"\b(?:sats?|saturations?|saturating|spo2|sp02|o2 sat\w*|o2|oxygen(?: saturation| sat\w*| levels?"
                    r"| reading)?|pulse ?ox\w*|oximeter|pulsioximetro|saturacion|saturation)\b[^.;\d]{0,25}?"
-                   r"(\d{2,3})(?!\s*(?:l\b|liters?|litres?|lpm|l/min|mins?|minutes?|bpm|/))")
+                   r"(\d{2,3})(?![\d.])(?!\s*(?:l\b|liters?|litres?|lpm|l/min|mins?|minutes?|bpm|/))")
 _SPO2_PCT = re.compile(r"\b(\d{2,3})\s*(?:%|percent)\s*(?:on room air|on ra|ra\b|sat\w*|o2|oxygen|spo2)")
 _BP = re.compile(r"(?<![\d/.])(\d{2,3})\s*(?:/|over|sobre|sur)\s*(\d{2,3})(?![\d/])")
 _BP_CONTEXT = re.compile(r"\b(?:blood pressure|pressure|bp|mmhg|mm hg|tension|presion|systolic)\b")
 _HR = re.compile(r"\b(?:heart ?rate|hr|pulse(?! ?ox)|heart (?:is |was )?(?:racing|beating|pounding|going|running)"
                  r"(?: at)?|tachycardic|bradycardic|pouls|frecuencia cardiaca|frequence cardiaque)\b[^.;\d]{0,20}?"
-                 r"(\d{2,3})(?!\s*(?:%|/|mg|years?|yrs?))")
+                 r"(\d{2,3})(?![\d.])(?!\s*(?:%|/|mg|years?|yrs?))")
 _HR_BPM = re.compile(r"\b(\d{2,3})\s*(?:bpm|beats? (?:per|a|/) ?min\w*|lpm|latidos)\b")
 _RR = re.compile(r"\b(?:respiratory rate|resp(?:iratory)? rate|rr|breathing rate|respirations?|breaths)\b"
-                 r"[^.;\d]{0,15}?(\d{1,2})(?!\s*(?:%|/|mg|years?))")
+                 r"[^.;\d]{0,15}?(\d{1,2})(?![\d.])(?!\s*(?:%|/|mg|years?))")
 _RR_MIN = re.compile(r"\b(\d{1,2})\s*(?:breaths?|respirations?)\s*(?:per|a|/)\s*min\w*")
 _GLUCOSE = re.compile(
     r"\b(?:blood sugars?|glucose|glycemia|bgl?|cbg|sugars?|meter|glucometer|cgm|libre|dexcom|glucemia|glycemie|"
-    r"azucar|sucre)\b[^.;\d]{0,25}?(\d{1,4}(?:\.\d)?)\s*(mg/?dl|mg per dl|mmol(?:/l| per l)?)?(?!\s*(?:%|years?|yrs?|"
+    r"azucar|sucre)\b[^.;\d]{0,25}?(\d{1,4}(?:\.\d)?)(?![\d.])\s*(mg/?dl|mg per dl|mmol(?:/l| per l)?)?(?!\s*(?:%|years?|yrs?|"
     r"minutes?|mins?|hours?|hrs?|days?|weeks?|months?|units?|u\b|grams?|g\b|carbs?|times|am|pm|lbs?|kg))")
 _GLUCOSE_HILO = re.compile(r"\b(?:meter|glucometer|cgm|glucose|blood sugar|sugar|libre|dexcom)\b[^.;]{0,20}?"
                            r"(?:\b(?:reads?|says|shows?|showing|is|at|just)\s+)?[\"']?\b(hi|lo)\b(?!-)")
 _KETONE = re.compile(r"\bketones?\b[^.;\d]{0,15}\d")
 
-_UNIT_WORDS = r"(?:units?|you|u|iu|mg|mcg|ml|cc|g|grams?|pills?|tablets?|tabs?|capsules?|caps?|puffs?|drops?|doses?|sprays?)"
+_UNIT_WORDS = (r"(?:units?|you|u|iu|mg|mcg|ml|cc|g|grams?|pills?|tablets?|tabs?|capsules?|caps?|puffs?|drops?|doses?|sprays?|"
+               r"unidades|unites|comprimidos|pastillas|pildoras|comprimes|pilules|gotas|gouttes)")
 _RATIO = re.compile(r"(?<![\d.])(\d{1,5}(?:\.\d+)?)\s*" + _UNIT_WORDS + r"?\s+(?:of (?:\w+ ){0,2})?"
                     r"(?:instead of|rather than|not|when (?:i|he|she|they) (?:should|was supposed to) (?:take|have|get|give)|"
                     r"en (?:vez|lugar) de|au lieu de)\s+(?:the |my |his |her |their )?(?:prescribed |usual |normal )?"
@@ -163,8 +165,11 @@ _ACCIDENTAL = re.compile(r"\b(?:accident\w*|by mistake|mistaken\w*|wrong (?:dose
                          r"sin querer|sans faire expres)\b")
 
 
-def _fold_commas(text: str) -> str:
-    return _THOUSANDS.sub("", _DECIMAL_COMMA.sub(".", text))
+def _fold(text: str) -> str:
+    """Lowercase, accents removed ("fièvre" -> "fievre"), decimal commas as points, no thousands commas."""
+    if not text.isascii():
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return _THOUSANDS.sub("", _DECIMAL_COMMA.sub(".", text.lower()))
 
 
 def _temp(value: float, unit: str) -> Temperature | None:
@@ -301,7 +306,7 @@ def read_doses(text: str) -> list[DoseError]:
 
 def read_numbers(text: str) -> Readings:
     """Every typed value in a (lowercased) message."""
-    t = _fold_commas(text.lower())
+    t = _fold(text)
     return Readings(
         temperatures=read_temperatures(t), ages_months=read_ages(t), spo2=read_spo2(t),
         blood_pressures=read_blood_pressures(t), heart_rates=read_heart_rates(t), resp_rates=read_resp_rates(t),

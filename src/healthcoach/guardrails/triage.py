@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from healthcoach.guardrails.normalize import normalize
 from healthcoach.guardrails.numbers import Readings, news2, read_numbers
 from healthcoach.guardrails.triage_policy import Discriminator, Threshold, TriageFile, TriagePolicy, Voice, expand
 
@@ -54,7 +55,9 @@ def _unaccent(pattern: str) -> str:
 
 
 def _phrase_regex(phrase: str) -> str:
-    words = [re.escape(w) for w in fold(phrase).split()]
+    # The phrase goes through the same normalisation as the message, so the typo fixer's rewrites
+    # ("insulina" -> "insulin") cannot make a Spanish or French phrase unmatchable.
+    words = [re.escape(w) for w in fold(normalize(phrase)).split()]
     return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
 
 
@@ -112,7 +115,7 @@ class Triage:
                 discs += [self._disc(d, f"{lang}:") for d in lex.discriminators]
                 if lex.phrases:
                     discs.append(_Disc(f"{lang}:phrase", (re.compile("|".join(_phrase_regex(p) for p in lex.phrases)),),
-                                       (), None, True, negatable=False))
+                                       (), None, False, negatable=False))
             thr = tuple(_Thr(t, many(t.with_any, f.id)) for t in f.thresholds)
             self._files.append(_File(f, tuple(discs), thr))
 
@@ -122,7 +125,7 @@ class Triage:
 
     def _disc(self, d: Discriminator, prefix: str = "") -> _Disc:
         return _Disc(prefix + d.name, self._many(d.all, d.name), self._many(d.unless, d.name), d.response_key,
-                     d.any_framing or bool(prefix), negatable=not prefix)
+                     d.any_framing, negatable=not prefix)
 
     # ------------------------------------------------------------------------------------------
     def check(self, texts: Sequence[str]) -> TriageHit | None:
