@@ -68,6 +68,12 @@ class Readings:
     doses: list[DoseError] = field(default_factory=list)
     accidental: bool = False
 
+    @property
+    def empty(self) -> bool:
+        """True when the message holds no reading at all."""
+        return not (self.temperatures or self.ages_months or self.spo2 or self.blood_pressures or self.heart_rates
+                    or self.resp_rates or self.glucose or self.doses)
+
     def values(self, measure: Measure) -> list[float]:
         """All values of one measure, in the unit the thresholds use."""
         table: dict[str, list[float]] = {
@@ -144,10 +150,11 @@ _TIMES = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s*(?:x|times|fois|veces)\s+(?
                     r"(?:dose|dosis|amount|dosage)")
 _TOOK_TIMES = re.compile(r"\b(?:took|taken|gave|given|injected|swallowed|had|dosed|received|administered|got)\b[^.;]{0,30}?(?<![\d.])"
                          r"(\d{1,3})\s*(?:x|times)\b(?!\s*(?:a|per|each|every|daily|/)\s*(?:day|week|night|morning)?)")
-_WHOLE = re.compile(r"\b(?:the |a |an )?(?:whole|entire|full|complete)\s+(?:\w+\s+){0,2}(?:bottle|pack|packet|box|"
+_WHOLE = re.compile(r"\b(?:took|taken|take|taking|swallowed|ate|drank|downed|popped|had|gave (?:him|her|them)|given|"
+                    r"injected|used|tomo|tome|a pris|ai pris|avale)\b[^.;]{0,25}?(?:(?:the |a |an )?(?:whole|entire|full|complete)\s+(?:\w+\s+){0,2}(?:bottle|pack|packet|box|"
                     r"blister|strip|tub|vial|pen|sleeve|prescription|supply)\b|\ball (?:of )?(?:my|his|her|their|the|"
                     r"mom's|dad's)\s+(?:\w+\s+){0,2}(?:pills|tablets|capsules|medications?|medicines?|insulin|"
-                    r"prescriptions?)\b|\btoute la (?:boite|plaquette|bouteille)\b|\btoda la (?:caja|botella|tableta)\b")
+                    r"prescriptions?)\b|toute la (?:boite|plaquette|bouteille)\b|toda la (?:caja|botella|tableta)\b)")
 _DOUBLE = re.compile(r"\b(?:double|doubled|two|2|extra|second|another)[\s-]*(?:dose|dosed|doses|shot|injection|"
                      r"dosage)\b|\bdouble[\s-]*dos(?:ed|ing)\b|\b(?:took|taken|gave|given|had|injected)\b[^.;]{0,40}?"
                      r"\b(?:twice|two times|again)\b|\bdosed (?:him|her|them|myself)? ?twice\b|\bdoble dosis\b|"
@@ -307,6 +314,9 @@ def read_doses(text: str) -> list[DoseError]:
 def read_numbers(text: str) -> Readings:
     """Every typed value in a (lowercased) message."""
     t = _fold(text)
+    if not any(ch.isdigit() for ch in t):  # only the word-based readings can be present
+        return Readings(ages_months=read_ages(t), glucose=read_glucose(t), doses=read_doses(t),
+                        accidental=bool(_ACCIDENTAL.search(t)))
     return Readings(
         temperatures=read_temperatures(t), ages_months=read_ages(t), spo2=read_spo2(t),
         blood_pressures=read_blood_pressures(t), heart_rates=read_heart_rates(t), resp_rates=read_resp_rates(t),

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from healthcoach.guardrails.normalize import normalize
 from healthcoach.guardrails.numbers import Readings, news2, read_numbers
+from healthcoach.guardrails.prefilter import LiteralIndex, required_literals
 from healthcoach.guardrails.triage_policy import Discriminator, Threshold, TriageFile, TriagePolicy, Voice, expand
 
 _SENTENCE = re.compile(r"[.;!?\n]")
@@ -69,6 +70,11 @@ class _Disc:
     response_key: str | None
     any_framing: bool
     negatable: bool = True  # Spanish/French lexicons: "no" is everywhere there, so no negation check
+    gates: tuple[frozenset[str] | None, ...] = ()  # per regex in all: literals one of which must be present
+
+    def gated(self) -> _Disc:
+        """This discriminator with its literal prefilter computed."""
+        return replace(self, gates=tuple(required_literals(p) for p in self.all))
 
 
 @dataclass(frozen=True)
@@ -117,11 +123,14 @@ class Triage:
                     discs.append(_Disc(f"{lang}:phrase", (re.compile("|".join(_phrase_regex(p) for p in lex.phrases)),),
                                        (), None, False, negatable=False))
             thr = tuple(_Thr(t, many(t.with_any, f.id)) for t in f.thresholds)
-            self._files.append(_File(f, tuple(discs), thr))
+            self._files.append(_File(f, tuple(d.gated() for d in discs), thr))
+        self._index = LiteralIndex(g for f in self._files for d in f.discs for g in d.gates)
 
     def _many(self, patterns: Sequence[str], where: str) -> tuple[re.Pattern[str], ...]:
         """Compile regexes written against folded text, with {terms} expanded."""
-        return tuple(re.compile(expand(_unaccent(p), self._terms, where)) for p in patterns)
+        # A match never starts inside a word ("bee" must not fire on "been"): every regex is anchored
+        # so that the character before its match is not a letter.
+        return tuple(re.compile(r"(?<![a-z])(?:" + expand(_unaccent(p), self._terms, where) + ")") for p in patterns)
 
     def _disc(self, d: Discriminator, prefix: str = "") -> _Disc:
         return _Disc(prefix + d.name, self._many(d.all, d.name), self._many(d.unless, d.name), d.response_key,
@@ -141,6 +150,7 @@ class Triage:
         voice = self.voice(t)
         general = any(g.search(t) for g in self._general) and not any(p.search(t) for p in self._personal)
         readings: Readings | None = None
+        present = self._index.present(t)
         out: list[TriageHit] = []
         for f in self._files:
             spec = f.spec
@@ -148,6 +158,8 @@ class Triage:
             for d in f.discs:
                 if general and not d.any_framing:
                     continue
+                if any(g is not None and g.isdisjoint(present) for g in d.gates):
+                    continue  # a string the regex needs is missing: it cannot match
                 if all(self._matches(p, t, d.negatable) for p in d.all) and not any(u.search(t) for u in d.unless):
                     resp = key if voice == "clinician" else (d.response_key or key)
                     out.append(TriageHit(spec.id, d.name, spec.category, resp, voice))
@@ -155,6 +167,8 @@ class Triage:
             else:
                 for thr in f.thresholds:
                     readings = readings if readings is not None else read_numbers(t)
+                    if readings.empty:
+                        break
                     if self._threshold(thr, readings, t):
                         resp = key if voice == "clinician" else (thr.spec.response_key or key)
                         out.append(TriageHit(spec.id, thr.spec.name, spec.category, resp, voice))
