@@ -141,7 +141,7 @@ _KETONE = re.compile(r"\bketones?\b[^.;\d]{0,15}\d")
 
 _UNIT_WORDS = (r"(?:units?|you|u|iu|mg|mcg|ml|cc|g|grams?|pills?|tablets?|tabs?|capsules?|caps?|puffs?|drops?|doses?|sprays?|"
                r"unidades|unites|comprimidos|pastillas|pildoras|comprimes|pilules|gotas|gouttes)")
-_RATIO = re.compile(r"(?<![\d.])(\d{1,5}(?:\.\d+)?)\s*" + _UNIT_WORDS + r"?\s+(?:of (?:\w+ ){0,2})?"
+_RATIO = re.compile(r"(?<![\d.])(\d{1,5}(?:\.\d+)?)\s*" + _UNIT_WORDS + r"?\s+(?:(?:of|de|d')\s?(?:[\w']+ ){0,2})?"
                     r"(?:instead of|rather than|not|when (?:i|he|she|they) (?:should|was supposed to) (?:take|have|get|give)|"
                     r"en (?:vez|lugar) de|au lieu de)\s+(?:the |my |his |her |their )?(?:prescribed |usual |normal )?"
                     r"(\d{1,5}(?:\.\d+)?)(?![\d.])")
