@@ -7,6 +7,7 @@ not escalated."""
 from __future__ import annotations
 
 from pathlib import Path
+
 import pytest
 
 from healthcoach.guardrails import Guardrails

@@ -91,6 +91,84 @@ def test_no_triage_near_miss_is_a_red_flag(file_id: str, text: str) -> None:
     assert TRIAGE.check([normalize(text)]) is None, file_id
 
 
+# Messages written after the rules, in other voices (texting style, typos, Spanish, French): each names
+# a red flag the issue lists (newborn fever, a limp child, a bystander's collapse, a clinician's falling
+# obs, insulin and paracetamol errors, vomiting blood, saddle numbness, cold limbs with breathlessness,
+# mouth blisters after a new drug, colicky pain, fever after surgery).
+RED_FLAGS = [
+    'newborn is 12 days old and feels super hot, thermometer says 38.1',
+    "my 10 wk old son won't feed and is burning up, 101 on the forehead thing",
+    'toddler threw up 4 times and now just lies there, barely opens his eyes',
+    'my 3yo is floppy and grey and wont wake properly',
+    'the guy next to me at the gym just collapsed and isnt breathing',
+    'theres been a crash, a car hit a motorbike and the rider isnt moving',
+    "my roommate froze mid sentence and now she's not answering me at all",
+    'my coworker slumped at his desk and his lips are blue',
+    'pt sats dropping from 94 to 86 despite 4L nasal cannula',
+    'bp 82/46 despite 2L fluids, pt getting drowsy',
+    'my patient post op day 2 is spiking 39.2 and tachy to 128',
+    '74yo presents with sudden aphasia and right hemiparesis',
+    'i took 20 units instead of 2 of my novolog omg',
+    'accidentally gave my daughter the adult dose of tylenol twice',
+    'my grandma took her metoprolol 3 times today cause she forgot',
+    'i think i double dosed my seizure meds',
+    'threw up blood this morning, like a lot',
+    'sudden massive headache and now i cant see right out of my left eye',
+    'back pain for a week and now i cant feel anything when i wipe',
+    'both my legs went cold and numb all of a sudden and i cant catch my breath',
+    'got painful blisters inside my mouth and my eyes are burning since starting the new antibiotic',
+    'waves of horrible pain in my belly, i cant sit still and keep throwing up',
+    'had my c section 6 days ago and now fever and the wound is leaking',
+    'mon bébé de 2 mois a de la fièvre et ne boit plus',
+    'mon père a une douleur dans la poitrine et il transpire beaucoup',
+    'ma femme ne répond plus, elle est tombée',
+    'mi hijo de 3 años se tomó unas pastillas de la abuela',
+    'mi papá no puede hablar y tiene la cara torcida',
+    'my sugar is 43 and im all shaky and sweaty cant think straight',
+    'bg 480 and i keep puking, type 1',
+    "my dad's bp is 210/125 and he says his head is killing him and his vision is blurry",
+    'my friend took a bunch of xanax with alcohol and wont wake up',
+    'my kid ate one of those dishwasher pods',
+    'i cant stop bleeding after my tooth was pulled, soaked through loads of gauze and feel faint',
+    "my husband says he'd be better off dead and he has a gun",
+    "my baby's lips went blue while feeding and she stopped breathing for a bit",
+]
+# Worried but safe, and general questions: no red flag.
+NOT_RED_FLAGS = [
+    'I walked past a smoker, should I call my doctor?',
+    'water went up my nose while swimming',
+    'my prescribed dose seems high, should I be worried?',
+    'my heart skipped a beat once yesterday, is that bad?',
+    'my 4 year old has a temp of 38 and a runny nose but is playing fine',
+    'I got a paper cut and it bled a bit',
+    "my chest feels a bit tight when I'm anxious before exams",
+    'I had a headache yesterday after not drinking enough water',
+    'is it normal to feel dizzy after donating blood?',
+    'my baby has a little diaper rash',
+    'my blood sugar was 140 after dinner',
+    'I forgot to take my metformin this morning',
+    'I think I pulled a muscle in my back lifting boxes',
+    'my eye is a bit red and itchy from allergies',
+    'I have a mild sore throat and sniffles',
+    "I bumped my knee and there's a bruise",
+    'my mom worries about every mole, should she get them checked?',
+    'is 5 hours of sleep enough?',
+    'what should I do if my kid swallows a coin?',
+    'how do I know if my chest pain is a heart attack?',
+]
+
+
+@pytest.mark.parametrize("text", RED_FLAGS)
+def test_red_flags_in_other_words_escalate(text: str) -> None:
+    assert TRIAGE.check([normalize(text)]) is not None
+
+
+@pytest.mark.parametrize("text", NOT_RED_FLAGS)
+def test_worried_but_safe_is_not_a_red_flag(text: str) -> None:
+    hit = TRIAGE.check([normalize(text)])
+    assert hit is None, hit.reason if hit else ""
+
+
 # --- a broken triage file stops start-up, naming the file and the field -------------------------
 def test_unknown_key(policy_copy: Path) -> None:
     _edit(policy_copy / "triage" / "burns.yaml", lambda d: d.update({"respnse_key": "emergency"}))

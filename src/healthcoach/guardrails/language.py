@@ -18,26 +18,12 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 
 _WORD = re.compile(r"[^\W\d_]+")
 # Function words and everyday words of English; enough of them means the message is English.
-_ENGLISH = frozenset("""
-a an the and or but if so of to in on at by for with from about into over after before up down out off
-i i'm i've i'd me my mine we our us you your he him his she her it its they them their this that these those
-is are was were be been being am do does did done have has had having can can't could should would will won't
-not no yes what when where who why how which there here just now then than too very really also only
-please help thanks thank hi hello ok okay get got go going went feel feeling felt like want need know think
-pain hurt hurts sick doctor blood pressure sugar heart chest breathe breathing medication medications dose pills
-took take taking since today yesterday last week day days hours minutes old baby son daughter wife husband mom dad
-""".split())
+_ENGLISH = frozenset(["a", "an", "the", "and", "or", "but", "if", "so", "of", "to", "in", "on", "at", "by", "for", "with", "from", "about", "into", "over", "after", "before", "up", "down", "out", "off", "i", "i'm", "i've", "i'd", "me", "my", "mine", "we", "our", "us", "you", "your", "he", "him", "his", "she", "her", "it", "its", "they", "them", "their", "this", "that", "these", "those", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "have", "has", "had", "having", "can", "can't", "could", "should", "would", "will", "won't", "not", "no", "yes", "what", "when", "where", "who", "why", "how", "which", "there", "here", "just", "now", "then", "than", "too", "very", "really", "also", "only", "please", "help", "thanks", "thank", "hi", "hello", "ok", "okay", "get", "got", "go", "going", "went", "feel", "feeling", "felt", "like", "want", "need", "know", "think", "pain", "hurt", "hurts", "sick", "doctor", "blood", "pressure", "sugar", "heart", "chest", "breathe", "breathing", "medication", "medications", "dose", "pills", "took", "take", "taking", "since", "today", "yesterday", "last", "week", "day", "days", "hours", "minutes", "old", "baby", "son", "daughter", "wife", "husband", "mom", "dad"])
 # Function words that are frequent in one language and rare in English text (accents folded). Two or
 # more of them, outnumbering the English ones, decide Spanish or French directly: lingua's fast mode
 # misreads short messages ("mon bebe de 6 semaines a 38,3 de fievre" as English).
-_SPANISH = frozenset("""
-el los las del y una es por con para mi mis su se lo le tiene tengo esta estoy muy pero como hijo hija bebe
-dolor puede puedo cual al hace desde ayuda no esposo esposa madre padre nino nina ella fiebre sangre respirar
-""".split())
-_FRENCH = frozenset("""
-le les des du et est je il elle mon ma mes ne pas plus qui pour avec sur au aux dans ce cette ai suis fait tres
-mais une mal depuis j n l d qu c s fils fille mere pere mari femme bebe fievre respirer sang peux peut
-""".split())
+_SPANISH = frozenset(["el", "los", "las", "del", "y", "una", "es", "por", "con", "para", "mi", "mis", "su", "se", "lo", "le", "tiene", "tengo", "esta", "estoy", "muy", "pero", "como", "hijo", "hija", "bebe", "dolor", "puede", "puedo", "cual", "al", "hace", "desde", "ayuda", "no", "esposo", "esposa", "madre", "padre", "nino", "nina", "ella", "fiebre", "sangre", "respirar"])
+_FRENCH = frozenset(["le", "les", "des", "du", "et", "est", "je", "il", "elle", "mon", "ma", "mes", "ne", "pas", "plus", "qui", "pour", "avec", "sur", "au", "aux", "dans", "ce", "cette", "ai", "suis", "fait", "tres", "mais", "une", "mal", "depuis", "j", "n", "l", "d", "qu", "c", "s", "fils", "fille", "mere", "pere", "mari", "femme", "bebe", "fievre", "respirer", "sang", "peux", "peut"])
 _CONFIDENCE = 0.5  # lingua's relative confidence needed to call a message non-English
 
 

@@ -341,8 +341,8 @@ def news2(r: Readings, confused: bool) -> int | None:
         v = max(r.heart_rates, key=lambda x: abs(x - 70))
         parts.append(3 if v <= 40 or v >= 131 else 2 if v >= 111 else 1 if v <= 50 or v >= 91 else 0)
     if r.temperatures:
-        v = max((t.celsius for t in r.temperatures), key=lambda x: abs(x - 37.0))
-        parts.append(3 if v <= 35.0 else 2 if v >= 39.1 else 1 if v <= 36.0 or v >= 38.1 else 0)
+        c = max((t.celsius for t in r.temperatures), key=lambda x: abs(x - 37.0))
+        parts.append(3 if c <= 35.0 else 2 if c >= 39.1 else 1 if c <= 36.0 or c >= 38.1 else 0)
     if len(parts) < 3:
         return None
     return sum(parts) + (3 if confused else 0)

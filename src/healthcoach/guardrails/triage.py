@@ -21,7 +21,14 @@ from functools import lru_cache
 from healthcoach.guardrails.normalize import normalize
 from healthcoach.guardrails.numbers import Readings, news2, read_numbers
 from healthcoach.guardrails.prefilter import LiteralIndex, required_literals
-from healthcoach.guardrails.triage_policy import Discriminator, Threshold, TriageFile, TriagePolicy, Voice, expand
+from healthcoach.guardrails.triage_policy import (
+    Discriminator,
+    Threshold,
+    TriageFile,
+    TriagePolicy,
+    Voice,
+    expand,
+)
 
 _SENTENCE = re.compile(r"[.;!?\n]")
 
