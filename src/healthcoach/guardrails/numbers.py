@@ -167,6 +167,14 @@ _COUNT = re.compile(r"\b(?:took|taken|swallowed|ate|had|downed|popped|gave)\b(?:
 _COUNT_ANY = re.compile(r"\b(?:took|taken|swallowed|downed|popped)\b(?: (?:like|about|around|over|maybe|almost|nearly))?"
                         r" (\d{2,3})\s+(?!(?:mg|mcg|ml|g|grams?|minutes?|mins?|hours?|hrs?|days?|years?|units?|weeks?|"
                         r"months?|times|am|pm|kg|lbs?|percent|steps|seconds?|secs?|miles?|km)\b)[a-z]")
+# "should I take 2 instead of 1?" asks about a dose; it reports none taken (the treatment redirect answers it).
+_ASKING = re.compile(r"\b(?:should|can|could|may|shall|would) (?:i|we|he|she|you|they) (?:\w+ )?(?:take|give|use|double|"
+                     r"inject|increase|go up)\b|\b(?:is it|would it be|it is) (?:ok|okay|safe|fine|bad) to\b|"
+                     r"\b(?:want|going|planning) to (?:take|give|double|increase)\b|\bwhat (?:if|happens if) (?:i|he|she|you) "
+                     r"(?:take|took|give|double)\b")
+# "took all my pills this morning as prescribed" is a routine, not a whole bottle.
+_ROUTINE = re.compile(r"\b(?:as prescribed|as directed|as usual|like (?:i'm|i am) supposed to|for the day|refill|"
+                      r"pill organi[sz]er|vitamins?)\b")
 _ACCIDENTAL = re.compile(r"\b(?:accident\w*|by mistake|mistaken\w*|wrong (?:dose|medication|medicine|pills?|"
                          r"insulin)|mixed up|forgot (?:i|he|she|they) (?:had )?already|par erreur|por error|"
                          r"sin querer|sans faire expres)\b")
@@ -286,8 +294,10 @@ def read_glucose(text: str) -> list[Glucose]:
 
 
 def read_doses(text: str) -> list[DoseError]:
-    """Doses taken as a multiple of the prescribed one."""
+    """Doses taken as a multiple of the prescribed one (none when the message only asks about a dose)."""
     out: list[DoseError] = []
+    if _ASKING.search(text):
+        return out
     for m in _RATIO.finditer(text):
         taken, meant = float(m.group(1)), float(m.group(2))
         if meant > 0 and taken > meant:
@@ -296,7 +306,7 @@ def read_doses(text: str) -> list[DoseError]:
         for m in rx.finditer(text):
             if float(m.group(1)) >= 2:
                 out.append(DoseError(float(m.group(1)), "times"))
-    if _WHOLE.search(text):
+    if _WHOLE.search(text) and not _ROUTINE.search(text):
         out.append(DoseError(math.inf, "whole"))
     if _TRIPLE.search(text):
         out.append(DoseError(3.0, "double"))
