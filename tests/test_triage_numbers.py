@@ -7,13 +7,13 @@ import math
 
 import pytest
 
+from healthcoach.guardrails.doses import read_doses
 from healthcoach.guardrails.numbers import (
     BloodPressure,
     Readings,
     news2,
     read_ages,
     read_blood_pressures,
-    read_doses,
     read_glucose,
     read_heart_rates,
     read_numbers,

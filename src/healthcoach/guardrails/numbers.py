@@ -10,11 +10,12 @@ Readings outside a plausible human range are dropped rather than guessed.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
+
+from healthcoach.guardrails.doses import DoseError, is_accidental, read_doses
 
 MMOL_TO_MG_DL = 18.016
 Measure = Literal["temperature_c", "age_months", "spo2", "systolic", "diastolic", "heart_rate", "resp_rate",
@@ -44,14 +45,6 @@ class Glucose:
     mg_dl: float
     unit: Literal["mg/dL", "mmol/L", "meter"]
     ambiguous: bool = False  # a bare 20-35: read as mg/dL (a low), though it may be mmol/L (a high)
-
-
-@dataclass(frozen=True)
-class DoseError:
-    """A dose taken as a multiple of the prescribed one (math.inf: "the whole bottle")."""
-
-    multiple: float
-    basis: Literal["ratio", "times", "whole", "double", "count", "extra"]
 
 
 @dataclass
@@ -137,48 +130,6 @@ _GLUCOSE = re.compile(
     r"minutes?|mins?|hours?|hrs?|days?|weeks?|months?|units?|u\b|grams?|g\b|carbs?|times|am|pm|lbs?|kg))")
 _GLUCOSE_HILO = re.compile(r"\b(?:meter|glucometer|cgm|glucose|blood sugar|sugar|libre|dexcom)\b[^.;]{0,20}?"
                            r"(?:\b(?:reads?|says|shows?|showing|is|at|just)\s+)?[\"']?\b(hi|lo)\b(?!-)")
-_KETONE = re.compile(r"\bketones?\b[^.;\d]{0,15}\d")
-
-_UNIT_WORDS = (r"(?:units?|you|u|iu|mg|mcg|ml|cc|g|grams?|pills?|tablets?|tabs?|capsules?|caps?|puffs?|drops?|doses?|sprays?|"
-               r"unidades|unites|comprimidos|pastillas|pildoras|comprimes|pilules|gotas|gouttes)")
-_RATIO = re.compile(r"(?<![\d.])(\d{1,5}(?:\.\d+)?)\s*" + _UNIT_WORDS + r"?\s+(?:(?:of|de|d')\s?(?:[\w']+ ){0,2})?"
-                    r"(?:instead of|rather than|not|when (?:i|he|she|they) (?:should|was supposed to) (?:take|have|get|give)|"
-                    r"en (?:vez|lugar) de|au lieu de)\s+(?:the |my |his |her |their )?(?:prescribed |usual |normal )?"
-                    r"(\d{1,5}(?:\.\d+)?)(?![\d.])")
-_TIMES = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s*(?:x|times|fois|veces)\s+(?:the |my |his |her |their |what |la |el |sa |de )?"
-                    r"(?:usual |normal |prescribed |recommended |correct |right |ordered |intended |regular |daily |max(?:imum)? |dose normal )?"
-                    r"(?:dose|dosis|amount|dosage)")
-_TOOK_TIMES = re.compile(r"\b(?:took|taken|gave|given|injected|swallowed|had|dosed|received|administered|got)\b[^.;]{0,30}?(?<![\d.])"
-                         r"(\d{1,3})\s*(?:x|times)\b(?!\s*(?:a|per|each|every|daily|/)\s*(?:day|week|night|morning)?)")
-_WHOLE = re.compile(r"\b(?:took|taken|take|taking|swallowed|ate|drank|downed|popped|had|gave (?:him|her|them)|given|"
-                    r"injected|used|tomo|tome|a pris|ai pris|avale)\b[^.;]{0,25}?(?:(?:the |a |an )?(?:whole|entire|full|complete)\s+(?:\w+\s+){0,2}(?:bottle|pack|packet|box|"
-                    r"blister|strip|tub|vial|pen|sleeve|prescription|supply)\b|\ball (?:of )?(?:my|his|her|their|the|"
-                    r"mom's|dad's)\s+(?:\w+\s+){0,2}(?:pills|tablets|capsules|medications?|medicines?|insulin|"
-                    r"prescriptions?)\b|toute la (?:boite|plaquette|bouteille)\b|toda la (?:caja|botella|tableta)\b)")
-_DOUBLE = re.compile(r"\b(?:double|doubled|two|2|extra|second|another)[\s-]*(?:dose|dosed|doses|shot|injection|"
-                     r"dosage)\b|\bdouble[\s-]*dos(?:ed|ing)\b|\b(?:took|taken|gave|given|had|injected)\b[^.;]{0,40}?"
-                     r"\b(?:twice|two times|again)\b|\bdosed (?:him|her|them|myself)? ?twice\b|\bdoble dosis\b|"
-                     r"\bdouble dose\b|\bdose double\b")
-_TRIPLE = re.compile(r"\b(?:triple[\s-]*(?:dose|dosed|dosing)?|three (?:doses|times the dose)|double[\s-]*dos\w*"
-                     r" (?:twice|two times|again))\b")
-_COUNT = re.compile(r"\b(?:took|taken|swallowed|ate|had|downed|popped|gave)\b(?: (?:like|about|around|over|maybe|"
-                    r"almost|nearly))? (\d{1,3})\s+(?:\w+\s+){0,2}?(?:pills|tablets|tabs|capsules|caps|gummies)\b")
-# "took 30 tylenol": ten or more of something that is not a unit of time, weight or volume.
-_COUNT_ANY = re.compile(r"\b(?:took|taken|swallowed|downed|popped)\b(?: (?:like|about|around|over|maybe|almost|nearly))?"
-                        r" (\d{2,3})\s+(?!(?:mg|mcg|ml|g|grams?|minutes?|mins?|hours?|hrs?|days?|years?|units?|weeks?|"
-                        r"months?|times|am|pm|kg|lbs?|percent|steps|seconds?|secs?|miles?|km)\b)[a-z]")
-# "should I take 2 instead of 1?" asks about a dose; it reports none taken (the treatment redirect answers it).
-_ASKING = re.compile(r"\b(?:should|can|could|may|shall|would) (?:i|we|he|she|you|they) (?:\w+ )?(?:take|give|use|double|"
-                     r"inject|increase|go up)\b|\b(?:is it|would it be|it is) (?:ok|okay|safe|fine|bad) to\b|"
-                     r"\b(?:want|going|planning) to (?:take|give|double|increase)\b|\bwhat (?:if|happens if) (?:i|he|she|you) "
-                     r"(?:take|took|give|double)\b")
-# "took all my pills this morning as prescribed" is a routine, not a whole bottle.
-_ROUTINE = re.compile(r"\b(?:as prescribed|as directed|as usual|like (?:i'm|i am) supposed to|for the day|refill|"
-                      r"pill organi[sz]er|vitamins?)\b")
-_ACCIDENTAL = re.compile(r"\b(?:accident\w*|by mistake|mistaken\w*|wrong (?:dose|medication|medicine|pills?|"
-                         r"insulin)|mixed up|forgot (?:i|he|she|they) (?:had )?already|par erreur|por error|"
-                         r"sin querer|sans faire expres)\b")
-
 
 def _fold(text: str) -> str:
     """Lowercase, accents removed ("fièvre" -> "fievre"), decimal commas as points, no thousands commas."""
@@ -293,44 +244,16 @@ def read_glucose(text: str) -> list[Glucose]:
     return out
 
 
-def read_doses(text: str) -> list[DoseError]:
-    """Doses taken as a multiple of the prescribed one (none when the message only asks about a dose)."""
-    out: list[DoseError] = []
-    if _ASKING.search(text):
-        return out
-    for m in _RATIO.finditer(text):
-        taken, meant = float(m.group(1)), float(m.group(2))
-        if meant > 0 and taken > meant:
-            out.append(DoseError(round(taken / meant, 2), "ratio"))
-    for rx in (_TIMES, _TOOK_TIMES):
-        for m in rx.finditer(text):
-            if float(m.group(1)) >= 2:
-                out.append(DoseError(float(m.group(1)), "times"))
-    if _WHOLE.search(text) and not _ROUTINE.search(text):
-        out.append(DoseError(math.inf, "whole"))
-    if _TRIPLE.search(text):
-        out.append(DoseError(3.0, "double"))
-    elif _DOUBLE.search(text):
-        out.append(DoseError(2.0, "double"))
-    for m in _COUNT.finditer(text):
-        if int(m.group(1)) >= 5:
-            out.append(DoseError(float(m.group(1)), "count"))
-    for m in _COUNT_ANY.finditer(text):
-        if int(m.group(1)) >= 10:
-            out.append(DoseError(float(m.group(1)), "count"))
-    return list(dict.fromkeys(out))
-
-
 def read_numbers(text: str) -> Readings:
     """Every typed value in a (lowercased) message."""
     t = _fold(text)
     if not any(ch.isdigit() for ch in t):  # only the word-based readings can be present
         return Readings(ages_months=read_ages(t), glucose=read_glucose(t), doses=read_doses(t),
-                        accidental=bool(_ACCIDENTAL.search(t)))
+                        accidental=is_accidental(t))
     return Readings(
         temperatures=read_temperatures(t), ages_months=read_ages(t), spo2=read_spo2(t),
         blood_pressures=read_blood_pressures(t), heart_rates=read_heart_rates(t), resp_rates=read_resp_rates(t),
-        glucose=read_glucose(t), doses=read_doses(t), accidental=bool(_ACCIDENTAL.search(t)),
+        glucose=read_glucose(t), doses=read_doses(t), accidental=is_accidental(t),
     )
 
 

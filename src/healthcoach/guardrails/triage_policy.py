@@ -20,11 +20,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthcoach.errors import ConfigError
+from healthcoach.guardrails.numbers import Measure
 
 Voice = Literal["self", "parent", "bystander", "clinician"]
 Lang = Literal["es", "fr"]
-Measure = Literal["temperature_c", "age_months", "spo2", "systolic", "diastolic", "heart_rate", "resp_rate",
-                  "glucose_mg_dl", "dose_multiple", "news2"]
 TERM = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 MIN_FILES = 25
 
