@@ -203,3 +203,17 @@ def test_follow_up_numbers_are_read_with_the_earlier_turn(guards: Guardrails) ->
 def test_triage_verdict_reason_names_the_rule_not_the_message(guards: Guardrails) -> None:
     verdict = guards.check_input("my husband is clutching his chest and sweating")
     assert verdict.reason.startswith("triage:chest_pain_cardiac:") and "husband" not in verdict.reason
+
+
+def test_coach_puts_the_spanish_notice_before_an_answer(sample_coach: tuple[object, object, object]) -> None:
+    coach = sample_coach[0]
+    reply = coach.ask("maria", "¿Cuáles son mis medicamentos actuales, por favor?")  # type: ignore[attr-defined]
+    assert not reply.blocked
+    assert reply.text.startswith("Emergencias: llame al 911") and "solo responde en inglés" in reply.text
+
+
+def test_coach_escalates_a_french_emergency_with_numbers_first(sample_coach: tuple[object, object, object]) -> None:
+    coach = sample_coach[0]
+    reply = coach.ask("maria", "mon mari ne respire plus, il est tombé")  # type: ignore[attr-defined]
+    assert reply.blocked and reply.action == "escalate"
+    assert reply.text.splitlines()[0].startswith("Urgence : appelez le 911")
