@@ -31,6 +31,16 @@ _RATIO = re.compile(r"(?<![\d.])(\d{1,5}(?:\.\d+)?)\s*" + _UNIT_WORDS + r"?\s+(?
 _TIMES = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s*(?:x|times|fois|veces)\s+(?:the |my |his |her |their |what |la |el |sa |de )?"
                     r"(?:usual |normal |prescribed |recommended |correct |right |ordered |intended |regular |daily |max(?:imum)? |dose normal )?"
                     r"(?:dose|dosis|amount|dosage)")
+# "10 times too much", "5x more than the doctor said"
+_TOO_MUCH = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s*(?:x|times|fois|veces)\s+(?:too much|more|over|trop|de mas|mas de lo)")
+# "daily instead of weekly" (methotrexate): the dose taken seven times as often
+_FREQUENCY = re.compile(r"\b(?:daily|every day|each day|once a day)\s+(?:instead of|rather than|not)\s+(?:once )?(?:a |per |every )?"
+                        r"(?:weekly|week)\b|\btous les jours au lieu d'une fois par semaine\b|\btodos los dias en vez de (?:una vez )?"
+                        r"(?:a la|por) semana\b")
+# "the doctor said 0.5 ml and I gave 5 ml": prescribed amount, then the amount given, in the same unit
+_SAID_GAVE = re.compile(r"\b(?:said|say|says|prescribed|supposed to (?:be|give|take)|should (?:be|give|take)|label says)\s+"
+                        r"(\d{1,4}(?:\.\d+)?)\s*(ml|mg|mcg|units?|drops?|tablets?)\b[^.;]{0,40}?\b(?:gave|give|given|took|take|"
+                        r"injected|put)\s+(?:him |her |them |it )?(\d{1,4}(?:\.\d+)?)\s*\2")
 _TOOK_TIMES = re.compile(r"\b(?:took|taken|gave|given|injected|swallowed|had|dosed|received|administered|got)\b[^.;]{0,30}?(?<![\d.])"
                          r"(\d{1,3})\s*(?:x|times)\b(?!\s*(?:a|per|each|every|daily|/)\s*(?:day|week|night|morning)?)")
 _WHOLE = re.compile(r"\b(?:took|taken|take|taking|swallowed|ate|drank|downed|popped|had|gave (?:him|her|them)|given|"
@@ -77,7 +87,13 @@ def read_doses(text: str) -> list[DoseError]:
         taken, meant = float(m.group(1)), float(m.group(2))
         if meant > 0 and taken > meant:
             out.append(DoseError(round(taken / meant, 2), "ratio"))
-    for rx in (_TIMES, _TOOK_TIMES):
+    for m in _SAID_GAVE.finditer(text):
+        meant, taken = float(m.group(1)), float(m.group(3))
+        if meant > 0 and taken > meant:
+            out.append(DoseError(round(taken / meant, 2), "ratio"))
+    if _FREQUENCY.search(text):
+        out.append(DoseError(7.0, "times"))
+    for rx in (_TIMES, _TOOK_TIMES, _TOO_MUCH):
         for m in rx.finditer(text):
             if float(m.group(1)) >= 2:
                 out.append(DoseError(float(m.group(1)), "times"))

@@ -108,15 +108,15 @@ _AGE_YO = re.compile(r"\b(\d{1,3})[\s-]*(?:yo|y/o|y\.o\.|yrs?|years?|year-old)\b
 _AGE_AGED = re.compile(r"\b(?:aged?|age of)\s*(\d{1,3})\b")
 _AGE_IS = re.compile(r"\b(?:baby|son|daughter|infant|newborn|child|kid|he|she|he's|she's|who)(?:'s| is| was)?\s+"
                      r"(?:only |just )?(\d{1,2})\s*(day|week|wk|month|mo)s?\b(?! ago)")
-_AGE_ROMANCE = re.compile(r"\bde\s+(\d{1,3})\s*(dia|semana|mes|ano|jour|semaine|mois|an)(?:s|es)?\b")
+_AGE_ROMANCE = re.compile(r"\b(?:de|a|tiene|tient)\s+(\d{1,3})\s*(dia|semana|mes|ano|jour|semaine|mois|an)(?:s|es)?\b")
 _NEWBORN = re.compile(r"\b(?:newborn|new born|neonate|recien nacido|nouveau-ne|nouveau ne)\b")
 
 _SPO2 = re.compile(r"\b(?:sats?|saturations?|saturating|spo2|sp02|o2 sat\w*|o2|oxygen(?: saturation| sat\w*| levels?"
                    r"| reading)?|pulse ?ox\w*|oximeter|pulsioximetro|saturacion|saturation)\b[^.;\d]{0,25}?"
                    r"(\d{2,3})(?![\d.])(?!\s*(?:l\b|liters?|litres?|lpm|l/min|mins?|minutes?|bpm|/))")
 _SPO2_PCT = re.compile(r"\b(\d{2,3})\s*(?:%|percent)\s*(?:on room air|on ra|ra\b|sat\w*|o2|oxygen|spo2)")
-_BP = re.compile(r"(?<![\d/.])(\d{2,3})\s*(?:/|over|sobre|sur)\s*(\d{2,3})(?![\d/])")
-_BP_CONTEXT = re.compile(r"\b(?:blood pressure|pressure|bp|mmhg|mm hg|tension|presion|systolic)\b")
+_BP = re.compile(r"(?<![\d/.])(\d{1,3})\s*(?:/|over|sobre|sur)\s*(\d{2,3})(?![\d/])")
+_BP_CONTEXT = re.compile(r"\b(?:blood pressure|pressure|bp|mmhg|mm hg|tension|presion|pression|systolic|ta)\b")
 _HR = re.compile(r"\b(?:heart ?rate|hr|pulse(?! ?ox)|heart (?:is |was )?(?:racing|beating|pounding|going|running)"
                  r"(?: at)?|tachycardic|bradycardic|pouls|frecuencia cardiaca|frequence cardiaque)\b[^.;\d]{0,20}?"
                  r"(\d{2,3})(?![\d.])(?!\s*(?:%|/|mg|years?|yrs?))")
@@ -207,6 +207,8 @@ def read_blood_pressures(text: str) -> list[BloodPressure]:
     out = []
     for m in _BP.finditer(text):
         sys_, dia = int(m.group(1)), int(m.group(2))
+        if context and 7 <= sys_ <= 30 and 4 <= dia <= 20 and sys_ > dia:
+            sys_, dia = sys_ * 10, dia * 10  # "tension 17/11": cmHg, as written in France, Spain and Latin America
         if not (50 <= sys_ <= 300 and 20 <= dia <= 200 and sys_ > dia):
             continue
         if context or sys_ >= 70:

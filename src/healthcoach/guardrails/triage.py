@@ -110,6 +110,7 @@ class Triage:
         self._neg_window = sh.negation.window
         self._general = many(sh.general_question, "general_question")
         self._personal = many(sh.personal, "personal")
+        self._study = many(sh.study_framing, "study_framing")
         self._child = many(sh.child, "child")
         self._confusion = many(sh.confusion, "confusion")
         self._voices: list[tuple[Voice, tuple[re.Pattern[str], ...]]] = [
@@ -155,7 +156,8 @@ class Triage:
         """Every red flag in one normalised text."""
         t = fold(text)
         voice = self.voice(t)
-        general = any(g.search(t) for g in self._general) and not any(p.search(t) for p in self._personal)
+        general = (any(g.search(t) for g in self._general) and not any(p.search(t) for p in self._personal)) \
+            or any(s.search(t) for s in self._study)
         readings: Readings | None = None
         present = self._index.present(t)
         out: list[TriageHit] = []

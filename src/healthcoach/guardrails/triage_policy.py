@@ -159,6 +159,7 @@ class Shared(_Strict):
     terms: dict[str, str]
     negation: Negation
     general_question: list[str] = Field(min_length=1)
+    study_framing: list[str] = Field(default_factory=list)  # an essay or a class: general even with "I"
     personal: list[str] = Field(min_length=1)
     voices: VoiceCues
     child: list[str] = Field(min_length=1)
@@ -245,7 +246,8 @@ def load_triage(policy_dir: Path, responses: dict[str, str]) -> TriagePolicy:
     assert isinstance(shared, Shared)
     for name, rx in shared.terms.items():
         expand(rx, shared.terms, f"triage/_shared.yaml: invalid field 'terms.{name}'")
-    lists = {"general_question": shared.general_question, "personal": shared.personal, "child": shared.child,
+    lists = {"general_question": shared.general_question, "study_framing": shared.study_framing,
+             "personal": shared.personal, "child": shared.child,
              "confusion": shared.confusion, "voices.clinician": shared.voices.clinician,
              "voices.parent": shared.voices.parent, "voices.bystander": shared.voices.bystander}
     for field, regexes in lists.items():
