@@ -213,3 +213,26 @@ def test_news2_needs_three_vitals() -> None:
 def test_readings_values_by_measure() -> None:
     r = read_numbers("my 6 week old has a temp of 38.2, sats 95%")
     assert r.values("age_months") == [1.38] and r.values("temperature_c") == [38.2] and r.values("spo2") == [95.0]
+
+
+def test_glucose_in_grams_per_litre() -> None:
+    assert read_glucose("ma glycemie est a 0.40 g/l")[0].mg_dl == 40.0
+
+
+def test_pressure_in_cmhg_as_written_in_france_and_spain() -> None:
+    assert read_blood_pressures("ma tension est a 17/11") == [BloodPressure(170, 110)]
+    assert read_blood_pressures("3/4 cup of flour") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "multiple"),
+    [("methotrexate daily instead of weekly", 7.0),
+     ("the doctor said 0.5 ml and i gave 5 ml", 10.0),
+     ("i gave the medicine 10 times too much", 10.0)],
+)
+def test_dose_errors_by_frequency_and_by_amount(text: str, multiple: float) -> None:
+    assert max(d.multiple for d in read_doses(text)) == multiple
+
+
+def test_a_question_about_a_dose_is_not_a_dose_error() -> None:
+    assert read_doses("should i take 2 tablets instead of 1 since the pain is bad?") == []

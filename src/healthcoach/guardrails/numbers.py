@@ -126,7 +126,7 @@ _RR = re.compile(r"\b(?:respiratory rate|resp(?:iratory)? rate|rr|breathing rate
 _RR_MIN = re.compile(r"\b(\d{1,2})\s*(?:breaths?|respirations?)\s*(?:per|a|/)\s*min\w*")
 _GLUCOSE = re.compile(
     r"\b(?:blood sugars?|glucose|glycemia|bgl?|cbg|sugars?|meter|glucometer|cgm|libre|dexcom|glucemia|glycemie|"
-    r"azucar|sucre)\b[^.;\d]{0,25}?(\d{1,4}(?:\.\d)?)(?![\d.])\s*(mg/?dl|mg per dl|mmol(?:/l| per l)?)?(?!\s*(?:%|years?|yrs?|"
+    r"azucar|sucre)\b[^.;\d]{0,25}?(\d{1,4}(?:\.\d+)?)(?![\d.])\s*(mg/?dl|mg per dl|mmol(?:/l| per l)?|g/l|g par litre|gr?/l)?(?!\s*(?:%|years?|yrs?|"
     r"minutes?|mins?|hours?|hrs?|days?|weeks?|months?|units?|u\b|grams?|g\b|carbs?|times|am|pm|lbs?|kg))")
 _GLUCOSE_HILO = re.compile(r"\b(?:meter|glucometer|cgm|glucose|blood sugar|sugar|libre|dexcom)\b[^.;]{0,20}?"
                            r"(?:\b(?:reads?|says|shows?|showing|is|at|just)\s+)?[\"']?\b(hi|lo)\b(?!-)")
@@ -235,6 +235,10 @@ def read_glucose(text: str) -> list[Glucose]:
     for m in _GLUCOSE.finditer(text):
         raw, unit = m.group(1), (m.group(2) or "")
         value = float(raw)
+        if unit.startswith("g"):  # France and Belgium write glucose in g/L: 0,40 g/L is 40 mg/dL
+            if 0.1 <= value <= 10:
+                out.append(Glucose(round(value * 100, 1), "mg/dL"))
+            continue
         if unit.startswith("mmol") or (not unit and ("." in raw or value < 20)):
             if 0.5 <= value <= 80:
                 out.append(Glucose(round(value * MMOL_TO_MG_DL, 1), "mmol/L"))

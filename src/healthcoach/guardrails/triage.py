@@ -134,14 +134,17 @@ class Triage:
             self._files.append(_File(f, tuple(d.gated() for d in discs), thr))
         self._index = LiteralIndex(g for f in self._files for d in f.discs for g in d.gates)
 
-    def _many(self, patterns: Sequence[str], where: str) -> tuple[re.Pattern[str], ...]:
+    def _many(self, patterns: Sequence[str], where: str, whole_words: bool = False) -> tuple[re.Pattern[str], ...]:
         """Compile regexes written against folded text, with {terms} expanded."""
         # A match never starts inside a word ("bee" must not fire on "been"): every regex is anchored
-        # so that the character before its match is not a letter.
-        return tuple(re.compile(r"(?<![a-z])(?:" + expand(_unaccent(p), self._terms, where) + ")") for p in patterns)
+        # so that the character before its match is not a letter. Spanish and French lexicons also end
+        # on a word boundary, so "no respira" cannot fire on English "no respiratory".
+        end = "(?![a-z])" if whole_words else ""
+        return tuple(re.compile(r"(?<![a-z])(?:" + expand(_unaccent(p), self._terms, where) + ")" + end)
+                     for p in patterns)
 
     def _disc(self, d: Discriminator, prefix: str = "") -> _Disc:
-        return _Disc(prefix + d.name, self._many(d.all, d.name), self._many(d.unless, d.name), d.response_key,
+        return _Disc(prefix + d.name, self._many(d.all, d.name, bool(prefix)), self._many(d.unless, d.name), d.response_key,
                      d.any_framing, negatable=not prefix)
 
     # ------------------------------------------------------------------------------------------
