@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -34,13 +33,19 @@ class LanguageDetection:
         codes = ["en", *[c for c in languages if c != "en"]]
         self.languages = tuple(codes)
         self._langs = [Language.from_iso_code_639_1(IsoCode639_1.from_str(c)) for c in codes]
+        self._cache: dict[str, str] = {}
         self._detector: LanguageDetector = (
             LanguageDetectorBuilder.from_languages(*self._langs).with_low_accuracy_mode()
             .with_preloaded_language_models().build())
 
     def detect(self, message: str) -> str:
         """ISO 639-1 code of the message's language ("en" when unsure)."""
-        return _detect(self, message)
+        found = self._cache.get(message)
+        if found is None:
+            if len(self._cache) >= 2048:  # bounded, and per detector: a dropped guard frees its cache
+                self._cache.clear()
+            found = self._cache[message] = self._detect_uncached(message)
+        return found
 
     def _detect_uncached(self, message: str) -> str:
         text = message.lower()
@@ -69,7 +74,3 @@ class LanguageDetection:
 def _fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
-
-@lru_cache(maxsize=2048)
-def _detect(detector: LanguageDetection, message: str) -> str:
-    return detector._detect_uncached(message)
