@@ -60,13 +60,15 @@ class LanguageDetection:
                 and votes[best_vote] > min(votes.values()):
             return best_vote
         ascii_only = text.isascii()
-        if ascii_only and (english >= 0.4 * len(words) or len(words) < 3):
+        # Short plain-ASCII messages are English unless the Spanish/French vote said otherwise: lingua reads
+        # "whats my bp" or "my active conditions" as German or French, and a wrong notice costs more there.
+        if ascii_only and (english >= 0.4 * len(words) or len(words) < 6):
             return "en"
         values = self._detector.compute_language_confidence_values(message)
         if not values:
             return "en"
         best = values[0]
-        if best.language == Language.ENGLISH or best.value < _CONFIDENCE:
+        if best.language == Language.ENGLISH or best.value < (0.9 if ascii_only else _CONFIDENCE):
             return "en"
         return best.language.iso_code_639_1.name.lower()
 
