@@ -91,7 +91,7 @@ def test_categories_and_response_keys(guards: Guardrails, text: str, category: s
 def test_reason_never_echoes_the_message(guards: Guardrails) -> None:
     verdict = guards.check_input("I have crushing chest pain")
     assert "crushing" not in verdict.reason
-    assert verdict.reason.startswith(("pattern:", "classifier:"))
+    assert verdict.reason.startswith(("pattern:", "classifier:", "triage:"))
 
 
 def test_follow_up_inherits_medication_context(guards: Guardrails) -> None:

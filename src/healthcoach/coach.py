@@ -88,6 +88,18 @@ class Coach:
         records_on = bool(user and user.use_records_in_chat)
         if verdict.blocked:
             return self._redirect(user_id if records_on else None, message, verdict), None
+        reply, job = self._answer(user_id, message, history, user)
+        notice = self.guards.notice_text(verdict)
+        if notice:  # not English: emergency numbers and a line in that language first; the checked template, no LLM
+            reply.text = f"{notice}\n\n{reply.text}"
+            return reply, None
+        return reply, job
+
+    def _answer(self, user_id: str, message: str, history: list[Turn], user: UserRow | None
+                ) -> tuple[Reply, LLMJob | None]:
+        """Plan, retrieve, compose and check an answer to a message the input guard let through."""
+        user_turns = [t.text for t in history if t.role == "user"]
+        records_on = bool(user and user.use_records_in_chat)
         today = self.today()
         meds = self.retriever.medication_names(user_id) if records_on else []
         has_wearables = records_on and bool(self.store.record_counts(user_id).get("wearable"))

@@ -15,8 +15,10 @@ from typing import Literal
 from pydantic import BaseModel
 
 from healthcoach.guardrails.classifier import Classifier
+from healthcoach.guardrails.language import LanguageDetection
 from healthcoach.guardrails.normalize import normalize, word_count
 from healthcoach.guardrails.policy import CategoryName, Policy
+from healthcoach.guardrails.triage import Triage
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class Verdict(BaseModel, frozen=True):
     response_key: str | None
     reason: str  # e.g. "pattern:chest_pain", "classifier:0.93"; never echoes the message
     score: float
+    language: str = "en"  # ISO 639-1; any other language gets responses.yaml's language_<code> notice first
 
     @property
     def blocked(self) -> bool:
@@ -74,6 +77,8 @@ class InputGuard:
             for name in policy.config.order
         }
         self._allow = [(p, re.compile(p.regex)) for p in policy.allowed.patterns]
+        self.triage = Triage(policy.triage)
+        self.language = LanguageDetection(policy.triage.shared.detect_languages)
 
     def is_follow_up(self, normalized: str) -> bool:
         """Whether a (normalised) message is short and leans on earlier turns."""
@@ -82,7 +87,9 @@ class InputGuard:
     def check(self, message: str, history: Sequence[str] = ()) -> Verdict:
         """Verdict for message; history holds the previous user turns, oldest first."""
         try:
-            return self._check(message, history)
+            verdict = self._check(message, history)
+            lang = self.language.detect(message)
+            return verdict if lang == "en" else verdict.model_copy(update={"language": lang})
         except Exception:  # fail closed: a broken guard must never let a message through
             log.exception("input guard failed; blocking")
             return GUARD_ERROR
@@ -96,7 +103,16 @@ class InputGuard:
         if history and turns and self.is_follow_up(text):
             context = " ".join(normalize(h) for h in list(history)[-turns:])
             texts.append(f"{context} {text}".strip())
+        # Red-flag triage (guardrails/triage/) runs before the classifier: a hit always escalates, and
+        # a medical emergency needs nothing else. A mental-health crisis joins the ordered decision so
+        # an emergency pattern still outranks it.
+        red = self.triage.check(texts)
+        if red is not None and red.category == "emergency":
+            return Verdict(action="escalate", category="emergency", response_key=red.response_key,
+                           reason=red.reason, score=1.0)
         hits = [h for t in texts for h in self._pattern_hits(t)]
+        if red is not None:
+            hits.insert(0, _Hit(category="self_harm", reason=red.reason, score=1.0, response_key=red.response_key))
         allow = next((p.name for p, rx in self._allow if rx.search(text)), None)
         if allow is None:
             for t, (scores, support) in zip(texts, self.classifier.analyse(texts), strict=True):

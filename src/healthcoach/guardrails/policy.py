@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthcoach.errors import ConfigError
+from healthcoach.guardrails.triage_policy import TriagePolicy, load_triage
 
 CategoryName = Literal["emergency", "self_harm", "treatment", "diagnosis", "other_harm"]
 CATEGORY_NAMES: tuple[CategoryName, ...] = ("emergency", "self_harm", "treatment", "diagnosis", "other_harm")
@@ -150,6 +151,7 @@ class Policy(_Strict):
     responses: dict[str, str]
     output: OutputPolicy
     digest: str
+    triage: TriagePolicy  # guardrails/triage/: red flags checked before the classifier (not in digest)
 
     def category(self, name: CategoryName) -> Category:
         """The category called name."""
@@ -216,8 +218,9 @@ def load_policy(policy_dir: Path) -> Policy:
         categories[name] = cat
     if "guard_error" not in responses:
         raise ConfigError("responses.yaml: invalid field 'guard_error': required response missing")
+    triage = load_triage(policy_dir, responses)
     return Policy(config=config, categories=categories, allowed=allowed, responses=responses,
-                  output=output, digest=digest.hexdigest())
+                  output=output, digest=digest.hexdigest(), triage=triage)
 
 
 class _Responses(_Strict):

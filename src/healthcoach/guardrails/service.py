@@ -53,7 +53,16 @@ class Guardrails:
         if not verdict.blocked:
             return ""
         key = verdict.response_key or verdict.category
-        return self._texts.get(key, self._texts["guard_error"])
+        text = self._texts.get(key, self._texts["guard_error"])
+        notice = self.notice_text(verdict)
+        return f"{notice}\n\n{text}" if notice else text
+
+    def notice_text(self, verdict: Verdict) -> str:
+        """For a non-English message: the emergency numbers, then a line in its language saying the
+        coach answers in English ('' for English). Shown first, whatever the verdict."""
+        if verdict.language == "en":
+            return ""
+        return self._texts.get(f"language_{verdict.language}", "")
 
     def check_output(self, text: str, evidence: str, allowed_numbers: Iterable[str] = ()) -> OutputCheck:
         """Check a reply: no diagnostic claims or dose directives, every number/date in evidence."""
