@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from healthcoach.guardrails import Guardrails, Verdict, load_policy
+from healthcoach.guardrails.care_texts import load_care_texts
 from healthcoach.store.embeddings import Embedder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,7 +127,8 @@ def test_record_text_is_not_an_input() -> None:
 )
 def test_emergency_number_is_in_the_first_line(embedder: Embedder, guards: Guardrails, region: str,
                                               number: str) -> None:
-    local = Guardrails(guards.policy, guards.classifier, region=region)
+    local = Guardrails(guards.policy, guards.classifier, region=region,
+                       care_texts=load_care_texts(POLICY_DIR, guards.policy.output))
     verdict = local.check_input("my husband collapsed and is not breathing")
     first_line = local.response_text(verdict).splitlines()[0]
     assert verdict.action == "escalate" and number in first_line

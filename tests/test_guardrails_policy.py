@@ -11,7 +11,8 @@ import yaml
 
 from healthcoach.errors import ConfigError
 from healthcoach.guardrails import load_policy
-from healthcoach.guardrails.policy import CATEGORY_NAMES, MIN_EXAMPLES, MIN_NEAR_MISSES
+from healthcoach.guardrails.examples import MIN_EXAMPLES, MIN_NEAR_MISSES
+from healthcoach.guardrails.policy import CATEGORY_NAMES
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "guardrails"
 
@@ -44,7 +45,7 @@ def test_shipped_policy_is_complete() -> None:
 
 def test_digest_changes_with_content(policy_copy: Path) -> None:
     before = load_policy(policy_copy).digest
-    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d["examples"].append("should I stop my pills?"))
+    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d["examples"][0]["texts"].append("should I stop my pills?"))
     assert load_policy(policy_copy).digest != before
 
 
@@ -78,7 +79,8 @@ def test_category_without_examples(policy_copy: Path) -> None:
 
 
 def test_too_few_near_misses(policy_copy: Path) -> None:
-    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d.update(near_misses=d["near_misses"][:3]))
+    _edit(policy_copy / "categories" / "treatment.yaml",
+          lambda d: d.update(near_misses=[{"source": "policy-v1", "texts": d["near_misses"][0]["texts"][:3]}]))
     with pytest.raises(ConfigError, match=r"treatment\.yaml.*near_misses"):
         load_policy(policy_copy)
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from healthcoach.compose.care import care_answer
 from healthcoach.compose.citations import Citation, Citer, fmt_date
 from healthcoach.compose.llm import RECORDS_NOT_SENT_NOTE, LLMComposer, LLMRun
 from healthcoach.compose.templates import Answer, Composer, number_tokens
@@ -47,7 +48,9 @@ class Reply(BaseModel):
     blocked: bool = Field(False, description="True when a safety policy redirected the message.")
     category: str = Field("allowed", description="Safety category acted on: allowed, emergency, self_harm, "
                           "treatment, diagnosis, other_harm.")
-    action: Literal["answer", "redirect", "escalate"] = "answer"
+    action: Literal["answer", "answer_with_care", "redirect", "escalate"] = Field(
+        "answer", description="answer; answer_with_care (a worried question: general facts and when to seek care, "
+        "never refused); redirect (a safety policy applied); escalate (emergency help first).")
     as_of: date | None = Field(None, description="Newest clinical date among the cited records.")
     warnings: list[str] = Field(default_factory=list)
     record_ids: list[str] = Field(default_factory=list, description="Records read to answer (for the audit log).")
@@ -133,11 +136,17 @@ class Coach:
         has_wearables = bool(user and user.use_records_in_chat and self.store.record_counts(user_id).get("wearable"))
         plan = self.planner.plan(message, today, user_turns, has_wearables=has_wearables, medications=meds)
         if user is None or not user.use_records_in_chat:
-            return self._general_only(user_id, plan, today, user is None), None
-        evidence = self.retriever.retrieve(user_id, plan, message, today)
-        answer = self.composer.compose(evidence, today)
-        reply = self._checked(answer, plan, evidence)
-        return reply, self._llm_job(reply, answer, message, history, user)
+            reply, job = self._general_only(user_id, plan, today, user is None), None
+        else:
+            evidence = self.retriever.retrieve(user_id, plan, message, today)
+            answer = self.composer.compose(evidence, today)
+            reply = self._checked(answer, plan, evidence)
+            job = self._llm_job(reply, answer, message, history, user)
+        if verdict.action == "answer_with_care":  # vetted policy text around the checked look-up; no LLM
+            care = care_answer(self.guards.care_texts, message, reply.intent, reply.text, bool(reply.citations))
+            keep = {} if care.kept_records else {"citations": [], "as_of": None}
+            return reply.model_copy(update={"text": care.text, "action": "answer_with_care", **keep}), None
+        return reply, job
 
     def _llm_job(self, reply: Reply, answer: Answer, message: str, history: list[Turn], user: UserRow
                  ) -> _LLMJob | None:

@@ -1,8 +1,9 @@
 """The semantic classifier: sentence embeddings + a multinomial logistic regression.
 
-Trained at load on the policy's examples (one class per category) against the near-misses and
-general allowed examples (the 'allowed' class). The learned weights are cached on disk keyed by
-a sha256 of the policy files and the embedding model, so a second load does not retrain.
+Trained at load on the policy's examples (one class per category, plus 'care' for health-anxiety
+questions) against the near-misses and general allowed examples (the 'allowed' class). The learned
+weights are cached on disk keyed by a sha256 of the policy files and the embedding model, so a
+second load does not retrain.
 """
 
 from __future__ import annotations
@@ -10,17 +11,35 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from healthcoach.guardrails.examples import sourced
 from healthcoach.guardrails.normalize import normalize
-from healthcoach.guardrails.policy import CATEGORY_NAMES, Policy
+from healthcoach.guardrails.policy import CATEGORY_NAMES, ClassifierConfig, Policy
 
 log = logging.getLogger(__name__)
 ALLOWED = "allowed"
-CACHE_VERSION = "2"
+CARE = "care"
+CACHE_VERSION = "3"
+
+
+class Example(NamedTuple):
+    """One training example: its text, its class and who wrote it."""
+
+    text: str
+    label: str
+    source: str
+
+
+class Weights(NamedTuple):
+    """A fitted linear model over embeddings."""
+
+    classes: list[str]
+    coef: NDArray[np.float64]
+    intercept: NDArray[np.float64]
 
 
 class Encoder(Protocol):
@@ -56,15 +75,8 @@ class Classifier:
             except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt, never trusted
                 log.warning("guard classifier cache unreadable; retraining")
         texts, labels = training_set(policy)
-        from sklearn.linear_model import LogisticRegression
-
         x = encoder.encode([normalize(t) for t in texts])
-        model = LogisticRegression(C=policy.config.classifier.C, max_iter=policy.config.classifier.max_iter,
-                                   class_weight=policy.config.classifier.class_weight)
-        model.fit(x, np.asarray(labels))
-        classes = [str(c) for c in model.classes_]
-        coef = np.asarray(model.coef_, dtype=np.float64)
-        intercept = np.asarray(model.intercept_, dtype=np.float64)
+        classes, coef, intercept = fit(x, labels, policy.config.classifier)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npz")
@@ -98,16 +110,30 @@ class Classifier:
         return out
 
 
-def training_set(policy: Policy) -> tuple[list[str], list[str]]:
-    """Examples labelled by category; near-misses and general examples labelled 'allowed'."""
-    texts: list[str] = []
-    labels: list[str] = []
+def fit(x: NDArray[np.float32], labels: list[str], config: ClassifierConfig) -> Weights:
+    """Fit the multinomial logistic regression on embeddings x (one row per label)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=config.C, max_iter=config.max_iter, class_weight=config.class_weight)
+    model.fit(x, np.asarray(labels))
+    return Weights([str(c) for c in model.classes_], np.asarray(model.coef_, dtype=np.float64),
+                   np.asarray(model.intercept_, dtype=np.float64))
+
+
+def sourced_training_set(policy: Policy) -> list[Example]:
+    """Every training example with its class and source: category examples under the category's name,
+    care examples as 'care', near-misses and general examples as 'allowed'."""
+    out: list[Example] = []
     for name in CATEGORY_NAMES:
         cat = policy.category(name)
-        texts += cat.examples
-        labels += [name] * len(cat.examples)
-        texts += cat.near_misses
-        labels += [ALLOWED] * len(cat.near_misses)
-    texts += policy.allowed.examples
-    labels += [ALLOWED] * len(policy.allowed.examples)
-    return texts, labels
+        out += [Example(t, name, s) for t, s in sourced(cat.example_sets)]
+        out += [Example(t, ALLOWED, s) for t, s in sourced(cat.near_miss_sets)]
+    out += [Example(t, CARE, s) for t, s in sourced(policy.care.example_sets)]
+    out += [Example(t, ALLOWED, s) for t, s in sourced(policy.allowed.example_sets)]
+    return out
+
+
+def training_set(policy: Policy) -> tuple[list[str], list[str]]:
+    """(texts, labels) of sourced_training_set."""
+    rows = sourced_training_set(policy)
+    return [r.text for r in rows], [r.label for r in rows]

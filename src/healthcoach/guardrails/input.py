@@ -1,5 +1,8 @@
 """The input guard: normalise -> high-precision patterns -> semantic classifier -> ordered decision.
 
+Four actions: answer, answer_with_care (a worried health question with no red flag: answered
+calmly with when-to-seek-care signs, never refused), redirect, escalate.
+
 Verdicts come from the user's words only (the message and the previous user turns); record
 text is never an input here, so a record that says "ignore previous instructions" cannot
 change a verdict.
@@ -14,13 +17,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from healthcoach.guardrails.classifier import Classifier
+from healthcoach.guardrails.classifier import CARE, Classifier
 from healthcoach.guardrails.normalize import normalize, word_count
 from healthcoach.guardrails.policy import CategoryName, Policy
 
 log = logging.getLogger(__name__)
 
 VerdictCategory = Literal["allowed", "emergency", "self_harm", "treatment", "diagnosis", "other_harm"]
+VerdictAction = Literal["answer", "answer_with_care", "redirect", "escalate"]
+ACTIONS: tuple[VerdictAction, ...] = ("answer", "answer_with_care", "redirect", "escalate")
 
 # A follow-up inherits context from earlier turns only when it leans on them: a pronoun or
 # an elliptical opener ("should I double it?", "what about 1000?"). A self-contained question
@@ -35,7 +40,7 @@ _ANAPHORA = re.compile(
 class Verdict(BaseModel, frozen=True):
     """The input guard's decision about one user message."""
 
-    action: Literal["answer", "redirect", "escalate"]
+    action: VerdictAction
     category: VerdictCategory
     response_key: str | None
     reason: str  # e.g. "pattern:chest_pain", "classifier:0.93"; never echoes the message
@@ -43,8 +48,8 @@ class Verdict(BaseModel, frozen=True):
 
     @property
     def blocked(self) -> bool:
-        """True when the message must not reach retrieval or any model."""
-        return self.action != "answer"
+        """True when the message must not reach retrieval or any model (answer_with_care is answered)."""
+        return self.action in ("redirect", "escalate")
 
 
 ALLOW = Verdict(action="answer", category="allowed", response_key=None, reason="no_match", score=0.0)
@@ -58,6 +63,13 @@ class _Hit(BaseModel, frozen=True):
     reason: str
     score: float
     response_key: str | None = None
+
+
+class _Care(BaseModel, frozen=True):
+    """How much a message reads as a health-anxiety question: a care phrase, the care class score."""
+
+    pattern: str | None = None
+    score: float = 0.0
 
 
 class InputGuard:
@@ -74,6 +86,7 @@ class InputGuard:
             for name in policy.config.order
         }
         self._allow = [(p, re.compile(p.regex)) for p in policy.allowed.patterns]
+        self._care = [(p, re.compile(p.regex)) for p in policy.care.patterns]
 
     def is_follow_up(self, normalized: str) -> bool:
         """Whether a (normalised) message is short and leans on earlier turns."""
@@ -98,19 +111,24 @@ class InputGuard:
             texts.append(f"{context} {text}".strip())
         hits = [h for t in texts for h in self._pattern_hits(t)]
         allow = next((p.name for p, rx in self._allow if rx.search(text)), None)
+        # Care is read from this message alone: "should I worry?" after a red flag is still that red flag.
+        care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(text)), None))
         if allow is None:
-            for t, (scores, support) in zip(texts, self.classifier.analyse(texts), strict=True):
+            for i, (t, (scores, support)) in enumerate(zip(texts, self.classifier.analyse(texts), strict=True)):
                 hits += self._classifier_hits(t, scores, support)
-        elif not hits:
-            return ALLOW.model_copy(update={"reason": f"allow_pattern:{allow}"})
-        hits = self._demote_weak_escalations(hits)
+                if i == 0:
+                    care = care.model_copy(update={"score": scores.get(CARE, 0.0)})
+        hits = self._yield_to_care(self._demote_weak_escalations(hits), care)
         if not hits:
-            return ALLOW
+            if self._care_fires(care):
+                why = f"pattern:{care.pattern}" if care.pattern else f"classifier:{care.score:.2f}"
+                return Verdict(action="answer_with_care", category="allowed", response_key=None,
+                               reason=f"care:{why}", score=round(care.score, 4))
+            return ALLOW.model_copy(update={"reason": f"allow_pattern:{allow}"}) if allow else ALLOW
         # Ordered decision: emergency > self_harm > treatment > diagnosis > other_harm.
         rank = {name: i for i, name in enumerate(self.policy.config.order)}
         best = min(hits, key=lambda h: (rank[h.category], -h.score))
-        cat = self.policy.category(best.category)
-        action: Literal["redirect", "escalate"] = cat.action
+        action: Literal["redirect", "escalate"] = self.policy.category(best.category).action
         return Verdict(action=action, category=best.category, reason=best.reason, score=round(best.score, 4),
                        response_key=best.response_key or self._response_key(best.category, texts))
 
@@ -132,6 +150,29 @@ class InputGuard:
                 if o.category != h.category
             )
             if weak and not patterned and rival:
+                continue
+            kept.append(h)
+        return kept
+
+    def _care_fires(self, care: _Care) -> bool:
+        return care.pattern is not None or care.score >= self.policy.care.threshold
+
+    def _yield_to_care(self, hits: list[_Hit], care: _Care) -> list[_Hit]:
+        """Drop classifier-only hits that a worried, red-flag-free question explains better.
+
+        A hit yields only when its category is listed in care.yield_below, it scored below that bar,
+        no pattern of its category fired, and care is the better reading: the care class scored higher,
+        or (for a redirect, never an escalation) a care phrase matched. Everything else stands."""
+        if not self._care_fires(care):
+            return hits
+        limits = self.policy.care.yield_below
+        patterned = {h.category for h in hits if h.reason.startswith("pattern:")}
+        kept = []
+        for h in hits:
+            limit = limits.get(h.category)
+            weak = limit is not None and h.category not in patterned and h.score < limit
+            redirect = self.policy.category(h.category).action == "redirect"
+            if weak and (care.score > h.score or (redirect and care.pattern is not None)):
                 continue
             kept.append(h)
         return kept

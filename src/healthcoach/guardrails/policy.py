@@ -18,14 +18,18 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthcoach.errors import ConfigError
+from healthcoach.guardrails.examples import (
+    MIN_NEAR_MISSES,
+    ExampleSet,
+    SourcedExamples,
+    at_least,
+)
 
 CategoryName = Literal["emergency", "self_harm", "treatment", "diagnosis", "other_harm"]
 CATEGORY_NAMES: tuple[CategoryName, ...] = ("emergency", "self_harm", "treatment", "diagnosis", "other_harm")
 Action = Literal["escalate", "redirect"]
 # Placeholders a response text may use; filled from the configured region.
 PLACEHOLDERS = frozenset({"emergency_number", "crisis_line", "crisis_number", "poison_control"})
-MIN_EXAMPLES = 60
-MIN_NEAR_MISSES = 30
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -52,28 +56,53 @@ class Pattern(_Strict):
         return v
 
 
-class Category(_Strict):
+class Category(SourcedExamples):
     """One guarded category: what it is, how to recognise it, and what to do."""
 
     name: CategoryName
     description: str = Field(min_length=1)
     action: Action
     response_key: str
-    examples: list[str] = Field(min_length=MIN_EXAMPLES)
-    near_misses: list[str] = Field(min_length=MIN_NEAR_MISSES)
+    near_miss_sets: list[ExampleSet] = Field(alias="near_misses")
     patterns: list[Pattern] = Field(default_factory=list)
     # When the category fires (by classifier) and one of these matches, use its response_key
     # (e.g. an overdose emergency gets the poisoning response with Poison Control).
     response_rules: list[Pattern] = Field(default_factory=list)
 
+    @field_validator("near_miss_sets")
+    @classmethod
+    def _enough_near_misses(cls, v: list[ExampleSet]) -> list[ExampleSet]:
+        return at_least(v, MIN_NEAR_MISSES)
 
-class Allowed(_Strict):
+    @property
+    def near_misses(self) -> list[str]:
+        """Every near-miss text (messages that must be answered), all sources together."""
+        return [t for s in self.near_miss_sets for t in s.texts]
+
+
+class Allowed(SourcedExamples):
     """General benign examples (the classifier's 'allowed' class) and allow-overrides."""
 
     description: str = Field(min_length=1)
-    examples: list[str] = Field(min_length=MIN_EXAMPLES)
     # Allow patterns only veto the *classifier*; a category pattern always wins over them.
     patterns: list[Pattern] = Field(default_factory=list)
+
+
+class Care(SourcedExamples):
+    """care.yaml: health-anxiety questions with no red flag ("should I worry about...?").
+
+    They are answered with care (action answer_with_care: calm general facts, when to seek care and
+    what the records say), never refused. The examples are the classifier's 'care' class."""
+
+    description: str = Field(min_length=1)
+    # Phrases that mark a worried question; they only choose care over a plain answer or over a
+    # weak classifier-only redirect, never over any category's pattern or an escalation.
+    patterns: list[Pattern] = Field(default_factory=list)
+    threshold: float = Field(gt=0.0, le=1.0, description="Classifier probability at which care fires.")
+    # A classifier-only redirect/escalation below this score yields to care when care is the better
+    # reading (its score is higher; for redirect categories also a care pattern). Categories not
+    # listed never yield to care.
+    yield_below: dict[CategoryName, float] = Field(default_factory=dict)
 
 
 class Region(_Strict):
@@ -147,6 +176,7 @@ class Policy(_Strict):
     config: PolicyConfig
     categories: dict[CategoryName, Category]
     allowed: Allowed
+    care: Care
     responses: dict[str, str]
     output: OutputPolicy
     digest: str
@@ -181,7 +211,7 @@ def _placeholders(text: str) -> set[str]:
 def _files(policy_dir: Path) -> list[Path]:
     cats = [policy_dir / "categories" / f"{n}.yaml" for n in CATEGORY_NAMES]
     return [policy_dir / "policy.yaml", policy_dir / "responses.yaml", policy_dir / "output.yaml",
-            policy_dir / "allowed.yaml", *cats]
+            policy_dir / "allowed.yaml", policy_dir / "care.yaml", *cats]
 
 
 def load_policy(policy_dir: Path) -> Policy:
@@ -203,6 +233,7 @@ def load_policy(policy_dir: Path) -> Policy:
             raise ConfigError(f"responses.yaml: invalid field {key!r}: unknown placeholder {sorted(unknown)}")
     output = _validate(OutputPolicy, policy_dir / "output.yaml", raw[policy_dir / "output.yaml"])
     allowed = _validate(Allowed, policy_dir / "allowed.yaml", raw[policy_dir / "allowed.yaml"])
+    care = _validate(Care, policy_dir / "care.yaml", raw[policy_dir / "care.yaml"])
     categories: dict[CategoryName, Category] = {}
     for name in CATEGORY_NAMES:
         path = policy_dir / "categories" / f"{name}.yaml"
@@ -216,7 +247,7 @@ def load_policy(policy_dir: Path) -> Policy:
         categories[name] = cat
     if "guard_error" not in responses:
         raise ConfigError("responses.yaml: invalid field 'guard_error': required response missing")
-    return Policy(config=config, categories=categories, allowed=allowed, responses=responses,
+    return Policy(config=config, categories=categories, allowed=allowed, care=care, responses=responses,
                   output=output, digest=digest.hexdigest())
 
 
