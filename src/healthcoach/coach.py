@@ -144,7 +144,7 @@ class Coach:
             job = self._llm_job(reply, answer, message, history, user)
         if verdict.action == "answer_with_care":  # vetted policy text around the checked look-up; no LLM
             care = care_answer(self.guards.care_texts, message, reply.intent, reply.text, bool(reply.citations))
-            keep = {} if care.kept_records else {"citations": [], "as_of": None}
+            keep: dict[str, object] = {} if care.kept_records else {"citations": [], "as_of": None}
             return reply.model_copy(update={"text": care.text, "action": "answer_with_care", **keep}), None
         return reply, job
 
