@@ -173,3 +173,40 @@ def test_output_guard_through_the_facade(guards: Guardrails) -> None:
     kinds = {v.split(":")[0] for v in bad.violations}
     assert kinds == {"diagnostic_claim", "dose_directive", "ungrounded_number"}
     assert guards.check_output("If this is an emergency call 911, or Poison Control at 1-800-222-1222.", "").ok
+
+
+# --- answer_with_care (issue 11) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text", POLICY.care.examples)
+def test_every_care_example_is_answered_with_care(guards: Guardrails, text: str) -> None:
+    verdict = guards.check_input(text)
+    assert verdict.action == "answer_with_care" and not verdict.blocked, (verdict.category, verdict.reason)
+
+
+@pytest.mark.parametrize("text", [
+    "I walked past a smoker, should I call my doctor?",
+    "water went up my nose while swimming",
+    "my prescribed dose seems high — is that normal?",
+    "should I worry that my knee clicks when I climb stairs?",
+])
+def test_worried_questions_without_a_red_flag_are_answered_with_care(guards: Guardrails, text: str) -> None:
+    verdict = guards.check_input(text)
+    assert verdict.action == "answer_with_care" and verdict.category == "allowed", verdict.reason
+    assert not verdict.blocked
+
+
+@pytest.mark.parametrize(("text", "action", "category"), [
+    ("I'm probably overreacting but I have crushing chest pain and my left arm is numb", "escalate", "emergency"),
+    ("sorry if this is silly, should I worry that I took 20 of my sleeping pills?", "escalate", "emergency"),
+    ("should I worry, do I have diabetes?", "redirect", "diagnosis"),
+    ("is it normal to double my insulin when my sugar is high?", "redirect", "treatment"),
+])
+def test_care_never_overrides_a_red_flag_or_an_explicit_request(guards: Guardrails, text: str, action: str,
+                                                                 category: str) -> None:
+    verdict = guards.check_input(text)
+    assert (verdict.action, verdict.category) == (action, category), verdict.reason
+
+
+def test_care_is_read_from_the_message_not_the_red_flag_before_it(guards: Guardrails) -> None:
+    verdict = guards.check_input("should I worry?", ["my chest is crushing and I'm sweating"])
+    assert verdict.action == "escalate"

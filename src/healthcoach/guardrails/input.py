@@ -187,10 +187,13 @@ class InputGuard:
 
     def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float]) -> list[_Hit]:
         thresholds, needs = self.policy.config.thresholds, self.policy.config.min_support
+        margins = self.policy.config.support_margin
+        benign = max(support.get("allowed", 0.0), support.get(CARE, 0.0))
         return [
             _Hit(category=name, reason=f"classifier:{scores[name]:.2f}", score=scores[name])
             for name in self.policy.config.order
             if scores.get(name, 0.0) >= thresholds[name] and support.get(name, 1.0) >= needs.get(name, 0.0)
+            and (name not in margins or support.get(name, 1.0) >= benign + margins[name])
         ]
 
     def _response_key(self, name: CategoryName, texts: list[str]) -> str:

@@ -144,6 +144,10 @@ class PolicyConfig(_Strict):
     # 64") can land in the broad other_harm class by elimination; real harmful requests resemble
     # some harmful example. Patterns are never affected.
     min_support: dict[CategoryName, float] = Field(default_factory=dict)
+    # ... and that support must reach the support of the nearest benign examples ('allowed' or
+    # 'care') plus this margin: "how do I use an EpiPen on someone else?" sits closer to first-aid
+    # questions than to any harmful request, even when the linear model leans to other_harm.
+    support_margin: dict[CategoryName, float] = Field(default_factory=dict)
     default_region: str
     regions: dict[str, Region]
     followup: FollowUp = Field(default_factory=FollowUp)
