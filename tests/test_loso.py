@@ -32,11 +32,12 @@ EXAMPLES = [
 ]
 
 
+VERDICT = {"emergency": ("emergency", "escalate"), "treatment": ("treatment", "redirect"),
+           "other_harm": ("other_harm", "redirect"), "care": ("allowed", "answer_with_care")}
+
+
 class KeywordJudge:
     """Learns (first word -> label) from the training examples; records what it trained on."""
-
-    VERDICT = {"emergency": ("emergency", "escalate"), "treatment": ("treatment", "redirect"),
-               "other_harm": ("other_harm", "redirect"), "care": ("allowed", "answer_with_care")}
 
     def __init__(self) -> None:
         self.trained_on: list[set[str]] = []
@@ -47,7 +48,7 @@ class KeywordJudge:
         out = []
         for e in test:
             label = words.get(e.text.split()[0].strip(","))
-            out.append(self.VERDICT.get(label or "", ("allowed", "answer")))
+            out.append(VERDICT.get(label or "", ("allowed", "answer")))
         return out
 
 

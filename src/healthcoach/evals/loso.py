@@ -160,8 +160,9 @@ def guard_judge(policy: Policy, encoder: Encoder) -> Judge:
         x = cached.encode([normalize(e.text) for e in train])
         labels = [e.label for e in train]
         weights = fit(x, labels, policy.config.classifier)
+        config = policy.config.classifier
         classifier = Classifier(cached, weights.classes, weights.coef, weights.intercept, False,
-                                x.astype(np.float32), np.asarray(labels))
+                                x.astype(np.float32), np.asarray(labels), config.knn_weight, config.knn_temperature)
         guard = InputGuard(policy, classifier)
         verdicts = [guard.check(e.text) for e in test]
         if any(v.reason == "guard_error" for v in verdicts):  # the guard fails closed; LOSO must not

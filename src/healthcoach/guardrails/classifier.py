@@ -53,11 +53,14 @@ class Classifier:
 
     def __init__(self, encoder: Encoder, classes: list[str], coef: NDArray[np.float64],
                  intercept: NDArray[np.float64], from_cache: bool,
-                 examples: NDArray[np.float32] | None = None, example_labels: NDArray[np.str_] | None = None) -> None:
+                 examples: NDArray[np.float32] | None = None, example_labels: NDArray[np.str_] | None = None,
+                 knn_weight: float = 0.0, knn_temperature: float = 0.02) -> None:
         self.encoder = encoder
         self.classes = classes
         self.coef = coef
         self.intercept = intercept
+        self.knn_weight = knn_weight
+        self.knn_temperature = knn_temperature
         self.examples = examples if examples is not None else np.zeros((0, coef.shape[1]), np.float32)
         self.example_labels = example_labels if example_labels is not None else np.asarray([], dtype=str)
         self.from_cache = from_cache  # True when the weights were read from disk (no retrain)
@@ -66,12 +69,14 @@ class Classifier:
     def build(cls, policy: Policy, encoder: Encoder, cache_dir: Path | None, model_id: str) -> Classifier:
         """Load cached weights for this policy digest, or train and (if cache_dir) cache them."""
         key = hashlib.sha256(f"{CACHE_VERSION}|{policy.digest}|{model_id}".encode()).hexdigest()[:32]
+        knn = {"knn_weight": policy.config.classifier.knn_weight,
+               "knn_temperature": policy.config.classifier.knn_temperature}
         path = Path(cache_dir) / f"guard-classifier-{key}.npz" if cache_dir else None
         if path is not None and path.is_file():
             try:
                 data = np.load(path, allow_pickle=False)
                 return cls(encoder, [str(c) for c in data["classes"]], data["coef"], data["intercept"], True,
-                           data["examples"].astype(np.float32), data["example_labels"])
+                           data["examples"].astype(np.float32), data["example_labels"], **knn)
             except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt, never trusted
                 log.warning("guard classifier cache unreadable; retraining")
         texts, labels = training_set(policy)
@@ -83,7 +88,7 @@ class Classifier:
             np.savez(tmp, classes=np.asarray(classes), coef=coef, intercept=intercept,
                      examples=x.astype(np.float16), example_labels=np.asarray(labels))
             tmp.replace(path)
-        return cls(encoder, classes, coef, intercept, False, x.astype(np.float32), np.asarray(labels))
+        return cls(encoder, classes, coef, intercept, False, x.astype(np.float32), np.asarray(labels), **knn)
 
     def scores(self, texts: list[str]) -> list[dict[str, float]]:
         """Class probabilities for each already-normalised text (one embedding batch)."""
@@ -91,7 +96,11 @@ class Classifier:
 
     def analyse(self, texts: list[str]) -> list[tuple[dict[str, float], dict[str, float]]]:
         """(class probabilities, support) per text; support = mean cosine similarity to the 3 nearest
-        training examples of each class."""
+        training examples of each class.
+
+        The probabilities blend the logistic regression with a nearest-neighbour vote (a softmax of the
+        support over classes), weighted by knn_weight: measured leave-one-source-out, the blend refuses
+        fewer worried and look-alike questions from voices the model never saw, at equal recall."""
         # einsum, not BLAS matmul: OpenBLAS worker threads spin after a call and steal the CPU from the
         # next embedding (measured here: a 3 ms check became 8 ms). These products are tiny anyway.
         x = self.encoder.encode(texts).astype(np.float64)
@@ -102,11 +111,15 @@ class Classifier:
         sims = np.einsum("ij,kj->ik", x.astype(np.float32), self.examples)
         out = []
         for row, sim in zip(p, sims, strict=True):
-            support = {}
-            for c in self.classes:
+            sup = np.zeros(len(self.classes))
+            for i, c in enumerate(self.classes):
                 top = np.sort(sim[self.example_labels == c])[-3:]
-                support[c] = float(top.mean()) if top.size else 0.0
-            out.append((dict(zip(self.classes, row.tolist(), strict=True)), support))
+                sup[i] = float(top.mean()) if top.size else 0.0
+            if self.knn_weight > 0:
+                vote = np.exp((sup - sup.max()) / self.knn_temperature)
+                row = (1 - self.knn_weight) * row + self.knn_weight * vote / vote.sum()
+            out.append((dict(zip(self.classes, row.tolist(), strict=True)),
+                        dict(zip(self.classes, sup.tolist(), strict=True))))
         return out
 
 

@@ -127,6 +127,10 @@ class ClassifierConfig(_Strict):
     C: float = Field(4.0, gt=0)
     class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight classes by frequency.")
     max_iter: int = Field(2000, ge=100)
+    knn_weight: float = Field(0.0, ge=0.0, le=1.0, description="Share of the nearest-neighbour vote in the "
+                              "class probabilities (0 = logistic regression only).")
+    knn_temperature: float = Field(0.02, gt=0.0, description="Softmax temperature of the nearest-neighbour "
+                                   "vote over each class's mean top-3 cosine similarity.")
 
 
 class PolicyConfig(_Strict):
