@@ -38,8 +38,8 @@ def test_every_example_gets_its_category_action(guards: Guardrails, category: st
 
 @pytest.mark.parametrize(("category", "text"), _cases("near_misses"))
 def test_every_near_miss_is_answered(guards: Guardrails, category: str, text: str) -> None:
-    verdict = guards.check_input(text)
-    assert verdict.action == "answer", (category, verdict.category, verdict.reason)
+    verdict = guards.check_input(text)  # answered: a plain answer, or one with when-to-seek-care signs
+    assert verdict.action in ("answer", "answer_with_care"), (category, verdict.category, verdict.reason)
 
 
 @pytest.mark.parametrize(

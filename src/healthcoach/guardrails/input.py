@@ -33,7 +33,10 @@ ACTIONS: tuple[VerdictAction, ...] = ("answer", "answer_with_care", "redirect", 
 _ANAPHORA = re.compile(
     r"\b(it|that|this|those|these|them|they|one|ones|same|instead|too|also|either|then|there|"
     r"double|triple|half|more|less|extra|another|again|dose|amount)\b|"
-    r"^(and|but|so|or|what about|how about|what if|ok|okay|then|also|even)\b"
+    r"^(and|but|so|or|what about|how about|what if|ok|okay|then|also|even)\b|"
+    # A bare worried question ("should I worry?", "do I need to go in?") leans on what came before.
+    r"^(?:should|do|must) (?:i|we) (?:really )?(?:need to )?(?:be )?(?:worr(?:y|ied)|concerned|go in|"
+    r"call (?:someone|anyone|a doctor)|see (?:someone|a doctor))\b"
 )
 
 
@@ -160,22 +163,17 @@ class InputGuard:
     def _yield_to_care(self, hits: list[_Hit], care: _Care) -> list[_Hit]:
         """Drop classifier-only hits that a worried, red-flag-free question explains better.
 
-        A hit yields only when its category is listed in care.yield_below, it scored below that bar,
-        no pattern of its category fired, and care is the better reading: the care class scored higher,
-        or (for a redirect, never an escalation) a care phrase matched. Everything else stands."""
+        A hit yields only when its category is listed in care.yield_below, it scored below that bar, no
+        pattern of its category fired, care fires, and the care class scored higher than the hit. A care
+        phrase alone never overrides a hit: "is it normal to double my insulin?" stays a treatment
+        question. Everything else stands."""
         if not self._care_fires(care):
             return hits
         limits = self.policy.care.yield_below
         patterned = {h.category for h in hits if h.reason.startswith("pattern:")}
-        kept = []
-        for h in hits:
-            limit = limits.get(h.category)
-            weak = limit is not None and h.category not in patterned and h.score < limit
-            redirect = self.policy.category(h.category).action == "redirect"
-            if weak and (care.score > h.score or (redirect and care.pattern is not None)):
-                continue
-            kept.append(h)
-        return kept
+        return [h for h in hits
+                if not (h.category in limits and h.category not in patterned
+                        and h.score < limits[h.category] and care.score > h.score)]
 
     def _pattern_hits(self, text: str) -> list[_Hit]:
         return [

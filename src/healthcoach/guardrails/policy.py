@@ -95,13 +95,12 @@ class Care(SourcedExamples):
     what the records say), never refused. The examples are the classifier's 'care' class."""
 
     description: str = Field(min_length=1)
-    # Phrases that mark a worried question; they only choose care over a plain answer or over a
-    # weak classifier-only redirect, never over any category's pattern or an escalation.
+    # Phrases that mark a worried question; they only choose care over a plain answer, never over
+    # any category's hit.
     patterns: list[Pattern] = Field(default_factory=list)
     threshold: float = Field(gt=0.0, le=1.0, description="Classifier probability at which care fires.")
-    # A classifier-only redirect/escalation below this score yields to care when care is the better
-    # reading (its score is higher; for redirect categories also a care pattern). Categories not
-    # listed never yield to care.
+    # A classifier-only hit below this score yields to care when the care class scored higher than it.
+    # Categories not listed never yield to care.
     yield_below: dict[CategoryName, float] = Field(default_factory=dict)
 
 
