@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from healthcoach.compose.reply import Reply
 from healthcoach.guardrails.care_texts import CareTexts
 from healthcoach.retrieval.planner import Intent
 
@@ -38,3 +39,12 @@ def care_answer(texts: CareTexts, message: str, intent: str, records_text: str, 
     parts.append(texts.seek_care_heading + "\n" + "\n".join(f"- {s}" for s in topic.seek_care))
     parts.append(texts.closing.strip())
     return CareAnswer(text="\n\n".join(p.strip() for p in parts), topic=topic.name, kept_records=keep)
+
+
+def with_care(reply: Reply, texts: CareTexts, message: str) -> Reply:
+    """The checked reply to a worried question, answered with care (action answer_with_care).
+
+    The record part and its citations are kept only when the question was a record look-up."""
+    care = care_answer(texts, message, reply.intent, reply.text, bool(reply.citations))
+    keep: dict[str, object] = {} if care.kept_records else {"citations": [], "as_of": None}
+    return reply.model_copy(update={"text": care.text, "action": "answer_with_care", **keep})

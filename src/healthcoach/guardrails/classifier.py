@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from healthcoach.guardrails.examples import sourced
 from healthcoach.guardrails.normalize import normalize
 from healthcoach.guardrails.policy import CATEGORY_NAMES, ClassifierConfig, Policy
+from healthcoach.guardrails.spelling import spelling_digest
 
 log = logging.getLogger(__name__)
 ALLOWED = "allowed"
@@ -68,7 +69,9 @@ class Classifier:
     @classmethod
     def build(cls, policy: Policy, encoder: Encoder, cache_dir: Path | None, model_id: str) -> Classifier:
         """Load cached weights for this policy digest, or train and (if cache_dir) cache them."""
-        key = hashlib.sha256(f"{CACHE_VERSION}|{policy.digest}|{model_id}".encode()).hexdigest()[:32]
+        # The examples are trained as normalised text, so the spelling vocabulary is part of the key.
+        ident = f"{CACHE_VERSION}|{policy.digest}|{spelling_digest()}|{model_id}"
+        key = hashlib.sha256(ident.encode()).hexdigest()[:32]
         knn = {"knn_weight": policy.config.classifier.knn_weight,
                "knn_temperature": policy.config.classifier.knn_temperature}
         path = Path(cache_dir) / f"guard-classifier-{key}.npz" if cache_dir else None
@@ -125,6 +128,7 @@ class Classifier:
 
 def fit(x: NDArray[np.float32], labels: list[str], config: ClassifierConfig) -> Weights:
     """Fit the multinomial logistic regression on embeddings x (one row per label)."""
+    # lazy: start-up time. scikit-learn takes seconds to import and is not needed on a cache hit.
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=config.C, max_iter=config.max_iter, class_weight=config.class_weight)

@@ -12,6 +12,7 @@ from healthcoach.guardrails.classifier import Classifier, Encoder
 from healthcoach.guardrails.input import InputGuard, Verdict
 from healthcoach.guardrails.output import OutputCheck, OutputGuard
 from healthcoach.guardrails.policy import Policy, Region, load_policy
+from healthcoach.guardrails.spelling import packaged_spelling
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Guardrails:
         """
         policy = load_policy(Path(policy_dir))
         care_texts = load_care_texts(Path(policy_dir), policy.output)
+        packaged_spelling()  # validates spelling.yaml now: a broken vocabulary stops startup
         model_id = str(getattr(embedder, "model_path", type(embedder).__name__))
         classifier = Classifier.build(policy, embedder, cache_dir, model_id)
         return cls(policy, classifier, region, care_texts)
