@@ -174,3 +174,20 @@ def test_bad_care_texts_stop_startup(policy_copy: Path, change: object, reason: 
     _edit(policy_copy / "care_texts.yaml", change)
     with pytest.raises(ConfigError, match=rf"care_texts\.yaml.*{reason}"):
         _care_texts(policy_copy)
+
+
+def test_no_policy_example_copies_an_eval_prompt() -> None:
+    """Training on an eval prompt would make its result meaningless (compared ignoring case and punctuation)."""
+    import json
+    import re
+
+    def key(text: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+    suites = Path(__file__).resolve().parents[1] / "eval" / "suites" / "safety"
+    prompts = {key(json.loads(line)["prompt"]) for f in suites.glob("*.jsonl")
+               for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
+    policy = load_policy(POLICY_DIR)
+    texts = [t for c in policy.categories.values() for t in (*c.examples, *c.near_misses)]
+    texts += [*policy.allowed.examples, *policy.care.examples]
+    assert [t for t in texts if key(t) in prompts] == []

@@ -12,10 +12,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from healthcoach.evals.safety import CaseOutcome
+
+class _Case(Protocol):
+    @property
+    def label(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def orig_category(self) -> str: ...
+
+
+class CaseOutcome(Protocol):
+    """What these figures read from healthcoach.evals.safety.CaseOutcome."""
+
+    @property
+    def case(self) -> _Case: ...
+    @property
+    def action(self) -> str: ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=CaseOutcome)
 
 ANSWERED = frozenset({"answer", "answer_with_care"})
 _TRIAGE = re.compile(r"\btriage=(em|ne|sc)\b")
@@ -68,10 +86,10 @@ def triage_metrics(outcomes: Sequence[CaseOutcome]) -> dict[str, float | None]:
     }
 
 
-def grouped(outcomes: Iterable[CaseOutcome], key: Callable[[CaseOutcome], str],
-            metrics: Callable[[list[CaseOutcome]], dict[str, float | None]]) -> dict[str, dict[str, float | None]]:
+def grouped(outcomes: Iterable[OutcomeT], key: Callable[[OutcomeT], str],
+            metrics: Callable[[list[OutcomeT]], dict[str, float | None]]) -> dict[str, dict[str, float | None]]:
     """metrics(...) for each group of outcomes sharing key(outcome), groups sorted by key."""
-    groups: dict[str, list[CaseOutcome]] = {}
+    groups: dict[str, list[OutcomeT]] = {}
     for o in outcomes:
         groups.setdefault(key(o), []).append(o)
     return {k: metrics(v) for k, v in sorted(groups.items())}
