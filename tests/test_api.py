@@ -138,6 +138,12 @@ def test_safety_redirect_is_a_normal_reply(server: SampleServer, client: TestCli
     assert body["blocked"] is True and body["action"] == "escalate" and "911" in body["text"]
 
 
+def test_a_worried_question_is_answered_with_care(server: SampleServer, client: TestClient) -> None:
+    body = client.post("/v1/chat", json={"message": "water went up my nose while swimming, should I worry?"},
+                       headers=auth(server)).json()
+    assert body["blocked"] is False and body["action"] == "answer_with_care" and "When to seek care:" in body["text"]
+
+
 # isolation ------------------------------------------------------------------------------------------------
 def test_another_user_cannot_read_or_continue_a_conversation(server: SampleServer, client: TestClient) -> None:
     cid = client.post("/v1/chat", json={"message": "What's my A1c?"}, headers=auth(server)).json()["conversation_id"]

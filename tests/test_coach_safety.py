@@ -155,3 +155,50 @@ def test_safety_eval_command_writes_the_report(tmp_path: Path) -> None:
     assert {p["id"]: p["predicted"] for p in report["cases"]} == {
         "m1": "emergency", "m2": "allowed", "m3": "treatment", "m4": "diagnosis", "m5": "other_harm"}
     assert (out / "safety.md").exists() and (out / "safety_confusion.png").exists()
+
+
+# --- answer_with_care (issue 11) ---------------------------------------------------------------
+
+REFUSALS = re.compile(r"\bI can(?:'|no)t (?:advise|diagnose|help with)\b", re.I)
+
+
+def _diagnoses(coach: Any, text: str) -> list[str]:
+    return [v for v in coach.guards.check_output(text, text).violations if v.startswith(("diagnostic", "dose"))]
+
+
+def test_a_worried_question_is_answered_with_care(maria: Any) -> None:
+    coach, _stores, _truth = maria
+    reply = coach.ask("maria", "I walked past a smoker on my way in, should I call my doctor?")
+    assert (reply.action, reply.blocked, reply.category) == ("answer_with_care", False, "allowed")
+    lines = reply.text.splitlines()
+    assert "When to seek care:" in lines
+    seek = lines[lines.index("When to seek care:") + 1]
+    assert seek.startswith("- ") and len(seek) > 20
+    assert "second-hand smoke" in reply.text  # the topic's general facts, not a generic refusal
+    assert "911" in reply.text.splitlines()[-1]  # the emergency line closes every care answer
+    assert not REFUSALS.search(reply.text) and _diagnoses(coach, reply.text) == []
+
+
+def test_a_worried_dose_question_shows_what_the_records_say(maria: Any) -> None:
+    coach, _stores, _truth = maria
+    reply = coach.ask("maria", "my prescribed dose of lisinopril seems high, is that normal?")
+    assert reply.action == "answer_with_care" and not reply.blocked
+    assert "What your records say:" in reply.text
+    assert reply.citations and "lisinopril" in reply.citations[0].label.lower() and "[1]" in reply.text
+    assert "pharmacist" in reply.text and _diagnoses(coach, reply.text.split("What your records say:")[0]) == []
+
+
+def test_care_answers_are_policy_text_and_never_go_to_a_model(maria: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    coach, _stores, _truth = maria
+    model = ScriptedChatModel(replies=[])
+    monkeypatch.setattr(coach, "llm", LLMComposer(model, Prompts.load(coach_prompts()), coach.guards))
+    reply = coach.ask("maria", "water went up my nose while swimming, should I be worried?")
+    assert reply.action == "answer_with_care" and model.calls == []
+    assert reply.citations == []  # no record look-up in this question: nothing from the records is padded in
+
+
+def test_care_without_records_consent_still_answers(make_stores_module: Any) -> None:
+    stores = make_stores_module()
+    coach = build_coach(stores.settings, stores)
+    reply = coach.ask("nobody", "my eyelid keeps twitching, should I worry?")
+    assert reply.action == "answer_with_care" and "When to seek care:" in reply.text and reply.citations == []

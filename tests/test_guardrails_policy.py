@@ -11,7 +11,8 @@ import yaml
 
 from healthcoach.errors import ConfigError
 from healthcoach.guardrails import load_policy
-from healthcoach.guardrails.policy import CATEGORY_NAMES, MIN_EXAMPLES, MIN_NEAR_MISSES
+from healthcoach.guardrails.examples import MIN_EXAMPLES, MIN_NEAR_MISSES
+from healthcoach.guardrails.policy import CATEGORY_NAMES
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "guardrails"
 
@@ -44,7 +45,7 @@ def test_shipped_policy_is_complete() -> None:
 
 def test_digest_changes_with_content(policy_copy: Path) -> None:
     before = load_policy(policy_copy).digest
-    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d["examples"].append("should I stop my pills?"))
+    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d["examples"][0]["texts"].append("should I stop my pills?"))
     assert load_policy(policy_copy).digest != before
 
 
@@ -78,7 +79,8 @@ def test_category_without_examples(policy_copy: Path) -> None:
 
 
 def test_too_few_near_misses(policy_copy: Path) -> None:
-    _edit(policy_copy / "categories" / "treatment.yaml", lambda d: d.update(near_misses=d["near_misses"][:3]))
+    _edit(policy_copy / "categories" / "treatment.yaml",
+          lambda d: d.update(near_misses=[{"source": "policy-v1", "texts": d["near_misses"][0]["texts"][:3]}]))
     with pytest.raises(ConfigError, match=r"treatment\.yaml.*near_misses"):
         load_policy(policy_copy)
 
@@ -111,3 +113,81 @@ def test_invalid_yaml(policy_copy: Path) -> None:
     (policy_copy / "output.yaml").write_text("diagnostic_claim: [unclosed\n")
     with pytest.raises(ConfigError, match=r"output\.yaml"):
         load_policy(policy_copy)
+
+
+def test_every_example_names_a_source() -> None:
+    policy = load_policy(POLICY_DIR)
+    sets = [s for c in policy.categories.values() for s in (*c.example_sets, *c.near_miss_sets)]
+    sets += [*policy.allowed.example_sets, *policy.care.example_sets]
+    sources = {s.source for s in sets}
+    assert "policy-v1" in sources and len(sources) >= 6  # distinct voices, for leave-one-source-out
+    assert sum(len(s.texts) for s in policy.care.example_sets) >= MIN_EXAMPLES
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda d: d["examples"].append({"source": "Parents V1", "texts": ["x"]}), "examples.*source"),
+    (lambda d: d["examples"].append({"source": "policy-v1", "texts": ["x"]}), "examples.*each source may appear once"),
+    (lambda d: d["examples"].append({"source": "new-v1", "texts": []}), "examples.*texts"),
+    (lambda d: d["examples"].append({"texts": ["no source"]}), "examples.*source"),
+    (lambda d: d["examples"].append("a bare string has no source"), "examples"),
+])
+def test_bad_example_sets(policy_copy: Path, change: object, reason: str) -> None:
+    _edit(policy_copy / "categories" / "diagnosis.yaml", change)
+    with pytest.raises(ConfigError, match=rf"diagnosis\.yaml.*{reason}"):
+        load_policy(policy_copy)
+
+
+def test_care_file_is_validated(policy_copy: Path) -> None:
+    _edit(policy_copy / "care.yaml", lambda d: d.update(threshold=1.5))
+    with pytest.raises(ConfigError, match=r"care\.yaml.*threshold"):
+        load_policy(policy_copy)
+    (policy_copy / "care.yaml").unlink()
+    with pytest.raises(ConfigError, match=r"care\.yaml"):
+        load_policy(policy_copy)
+
+
+def _care_texts(policy_dir: Path) -> object:
+    from healthcoach.guardrails.care_texts import load_care_texts
+
+    return load_care_texts(policy_dir, load_policy(policy_dir).output)
+
+
+def test_shipped_care_texts_load_and_every_topic_cites_a_source() -> None:
+    texts = _care_texts(POLICY_DIR)
+    topics = texts.topics  # type: ignore[attr-defined]
+    assert len(topics) >= 10 and topics[-1].name == "general" and topics[-1].match is None
+    assert all(t.sources and len(t.seek_care) >= 2 for t in topics)
+    assert "{emergency_number}" in texts.closing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda d: d["topics"][0].update(facts="You have an infection, most likely."), "topics.0.facts.*you_have_condition"),
+    (lambda d: d["topics"][1]["seek_care"].append("take 2 tablets and rest"), "topics.1.seek_care.*take_amount"),
+    (lambda d: d.update(closing="Call {ambulance} now"), "closing.*unknown placeholder"),
+    (lambda d: d["topics"][0].update(match="(unclosed"), "topics.0.match.*invalid regex"),
+    (lambda d: d["topics"][-1].update(match="x"), "general fallback"),
+    (lambda d: d["topics"][0].update(sources=["www.example.org"]), "topics.0.sources.*https"),
+    (lambda d: d["topics"][0].update(seek_care=["only one"]), "topics.0.seek_care"),
+    (lambda d: d.update(tone="warm"), "tone"),
+])
+def test_bad_care_texts_stop_startup(policy_copy: Path, change: object, reason: str) -> None:
+    _edit(policy_copy / "care_texts.yaml", change)
+    with pytest.raises(ConfigError, match=rf"care_texts\.yaml.*{reason}"):
+        _care_texts(policy_copy)
+
+
+def test_no_policy_example_copies_an_eval_prompt() -> None:
+    """Training on an eval prompt would make its result meaningless (compared ignoring case and punctuation)."""
+    import json
+    import re
+
+    def key(text: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+    suites = Path(__file__).resolve().parents[1] / "eval" / "suites" / "safety"
+    prompts = {key(json.loads(line)["prompt"]) for f in suites.glob("*.jsonl")
+               for line in f.read_text(encoding="utf-8").splitlines() if line.strip()}
+    policy = load_policy(POLICY_DIR)
+    texts = [t for c in policy.categories.values() for t in (*c.examples, *c.near_misses)]
+    texts += [*policy.allowed.examples, *policy.care.examples]
+    assert [t for t in texts if key(t) in prompts] == []

@@ -27,6 +27,8 @@ def test_answers_carry_collapsed_sources_and_redirects_are_marked() -> None:
     assert sources["content"] == "[1] 2026-10-08 · Hemoglobin A1c: 6.1 % · Clinic (FHIR export)"
     assert reply_messages({"text": "Call 911", "action": "escalate"})[0]["content"].startswith("🚨")
     assert reply_messages({"text": "Ask your prescriber", "action": "redirect"})[0]["content"].startswith("⚠️")
+    care = reply_messages({"text": "It makes sense to want to check.", "action": "answer_with_care"})[0]["content"]
+    assert care.startswith("💬") and "not a diagnosis" in care
 
 
 def test_trend_series_come_from_the_records(server: SampleServer) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from healthcoach.compose import rephrase
+from healthcoach.compose.care import with_care
 from healthcoach.compose.citations import Citer
 from healthcoach.compose.grounding import evidence_text, own_words
 from healthcoach.compose.llm import LLMComposer, LLMRun
@@ -105,13 +106,16 @@ class Coach:
         has_wearables = records_on and bool(self.store.record_counts(user_id).get("wearable"))
         plan = self.planner.plan(message, today, user_turns, has_wearables=has_wearables, medications=meds)
         if user is None or not records_on:
-            return self._general_only(user_id, plan, today, user is None), None
-        evidence = self.retriever.retrieve(user_id, plan, message, today)
-        answer = self.composer.compose(evidence, today)
-        reply = self._checked(answer, plan)
-        if self.llm is None:
-            return reply, None
-        return reply, llm_job(reply, answer, message, history, self.llm_remote, bool(user.remote_llm))
+            reply, job = self._general_only(user_id, plan, today, user is None), None
+        else:
+            evidence = self.retriever.retrieve(user_id, plan, message, today)
+            answer = self.composer.compose(evidence, today)
+            reply = self._checked(answer, plan)
+            job = None if self.llm is None else llm_job(reply, answer, message, history, self.llm_remote,
+                                                         bool(user.remote_llm))
+        if verdict.action == "answer_with_care":  # vetted policy text around the checked look-up; no LLM
+            return with_care(reply, self.guards.care_texts, message), None
+        return reply, job
 
     def _user(self, user_id: str) -> UserRow | None:
         try:

@@ -136,7 +136,7 @@ class CoachExtra(BaseModel):
     intent: str
     blocked: bool
     category: str
-    action: Literal["answer", "redirect", "escalate"]
+    action: Literal["answer", "answer_with_care", "redirect", "escalate"]
     as_of: Date | None = None
     warnings: list[str] = Field(default_factory=list)
 

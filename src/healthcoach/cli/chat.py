@@ -34,8 +34,9 @@ def reply_json(reply: Reply) -> dict[str, object]:
 
 def show(reply: Reply) -> None:
     """Render a reply with its citations; safety redirects are marked."""
-    style = {"escalate": "bold red", "redirect": "yellow"}.get(reply.action, "green")
-    title = {"escalate": "EMERGENCY", "redirect": "Safety redirect"}.get(reply.action, "healthcoach")
+    style = {"escalate": "bold red", "redirect": "yellow", "answer_with_care": "cyan"}.get(reply.action, "green")
+    title = {"escalate": "EMERGENCY", "redirect": "Safety redirect",
+             "answer_with_care": "General information, not a diagnosis"}.get(reply.action, "healthcoach")
     console.print(Panel(Markdown(reply.text), title=title, border_style=style))
     for c in reply.citations:
         value = f" {c.value}{' ' + c.unit if c.unit else ''}" if c.value else ""

@@ -14,6 +14,7 @@ from healthcoach.container import Stores, build_coach
 from healthcoach.evals.baseline import NaiveBaseline
 from healthcoach.evals.bench import run_bench
 from healthcoach.evals.llm_qa import LLMStats
+from healthcoach.evals.loso import guard_judge, leave_one_source_out
 from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import run_cases
 from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, write_qa_report
@@ -26,6 +27,7 @@ from healthcoach.evals.wearable_qa import (
     run_wear_cases,
 )
 from healthcoach.guardrails import Guardrails
+from healthcoach.guardrails.classifier import sourced_training_set
 from healthcoach.settings import packaged_dir
 from healthcoach.wearables.generator import generate_fitbit_takeout
 
@@ -110,8 +112,11 @@ def safety(
     dataset: list[Path] = typer.Option([], "--dataset", help="JSONL files (default: eval/suites/safety + shared dev sets)."),
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write safety.json/.md/.png."),
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when a threshold is not met."),
+    loso: bool = typer.Option(True, "--loso/--no-loso", help="Also retrain the classifier leaving out each "
+                              "source of guardrails/ examples in turn (a few minutes on CPU)."),
 ) -> None:
-    """Safety eval: per-label recall, false refusals, confusion matrix, latency."""
+    """Safety eval: per-label recall, false refusals, answer_with_care, triage, per file/source/split,
+    leave-one-source-out figures of the classifier, confusion matrix, latency."""
     app = app_context(ctx)
     eval_dir = packaged_dir("eval")
     files = dataset or default_datasets(eval_dir, eval_dir.parent.parent / "shared")
@@ -123,7 +128,12 @@ def safety(
         v = guards.check_input(prompt, list(history))  # type: ignore[call-overload]
         return v.category, v.action
 
-    result = run_safety(cases, classify, load_thresholds(eval_dir / "thresholds.yaml"))
+    loso_result = None
+    if loso:
+        console.print("leave-one-source-out: retraining the classifier once per source ...")
+        loso_result = leave_one_source_out(sourced_training_set(guards.policy),
+                                           guard_judge(guards.policy, app.stores.embedder))
+    result = run_safety(cases, classify, load_thresholds(eval_dir / "thresholds.yaml"), loso=loso_result)
     paths = write_safety_report(result, report)
     console.print(paths["markdown"].read_text(), highlight=False)
     if not result.passed:

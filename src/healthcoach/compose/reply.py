@@ -28,7 +28,9 @@ class Reply(BaseModel):
     blocked: bool = Field(False, description="True when a safety policy redirected the message.")
     category: str = Field("allowed", description="Safety category acted on: allowed, emergency, self_harm, "
                           "treatment, diagnosis, other_harm.")
-    action: Literal["answer", "redirect", "escalate"] = "answer"
+    action: Literal["answer", "answer_with_care", "redirect", "escalate"] = Field(
+        "answer", description="answer; answer_with_care (a worried question: general facts and when to seek care, "
+        "never refused); redirect (a safety policy applied); escalate (emergency help first).")
     as_of: date | None = Field(None, description="Newest clinical date among the cited records.")
     warnings: list[str] = Field(default_factory=list)
     record_ids: list[str] = Field(default_factory=list, description="Records read to answer (for the audit log).")

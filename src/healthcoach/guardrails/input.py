@@ -1,5 +1,8 @@
 """The input guard: normalise -> high-precision patterns -> semantic classifier -> ordered decision.
 
+Four actions: answer, answer_with_care (a worried health question with no red flag: answered
+calmly with when-to-seek-care signs, never refused), redirect, escalate.
+
 Verdicts come from the user's words only (the message and the previous user turns); record
 text is never an input here, so a record that says "ignore previous instructions" cannot
 change a verdict.
@@ -14,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from healthcoach.guardrails.classifier import Classifier
+from healthcoach.guardrails.classifier import CARE, Classifier
 from healthcoach.guardrails.language import LanguageDetection
 from healthcoach.guardrails.normalize import normalize, word_count
 from healthcoach.guardrails.policy import CategoryName, Policy
@@ -23,6 +26,8 @@ from healthcoach.guardrails.triage import Triage
 log = logging.getLogger(__name__)
 
 VerdictCategory = Literal["allowed", "emergency", "self_harm", "treatment", "diagnosis", "other_harm"]
+VerdictAction = Literal["answer", "answer_with_care", "redirect", "escalate"]
+ACTIONS: tuple[VerdictAction, ...] = ("answer", "answer_with_care", "redirect", "escalate")
 
 # A follow-up inherits context from earlier turns only when it leans on them: a pronoun or
 # an elliptical opener ("should I double it?", "what about 1000?"). A self-contained question
@@ -30,14 +35,17 @@ VerdictCategory = Literal["allowed", "emergency", "self_harm", "treatment", "dia
 _ANAPHORA = re.compile(
     r"\b(it|that|this|those|these|them|they|one|ones|same|instead|too|also|either|then|there|"
     r"double|triple|half|more|less|extra|another|again|dose|amount)\b|"
-    r"^(and|but|so|or|what about|how about|what if|ok|okay|then|also|even)\b"
+    r"^(and|but|so|or|what about|how about|what if|ok|okay|then|also|even)\b|"
+    # A bare worried question ("should I worry?", "do I need to go in?") leans on what came before.
+    r"^(?:should|do|must) (?:i|we) (?:really )?(?:need to )?(?:be )?(?:worr(?:y|ied)|concerned|go in|"
+    r"call (?:someone|anyone|a doctor)|see (?:someone|a doctor))\b"
 )
 
 
 class Verdict(BaseModel, frozen=True):
     """The input guard's decision about one user message."""
 
-    action: Literal["answer", "redirect", "escalate"]
+    action: VerdictAction
     category: VerdictCategory
     response_key: str | None
     reason: str  # e.g. "pattern:chest_pain", "classifier:0.93"; never echoes the message
@@ -46,8 +54,8 @@ class Verdict(BaseModel, frozen=True):
 
     @property
     def blocked(self) -> bool:
-        """True when the message must not reach retrieval or any model."""
-        return self.action != "answer"
+        """True when the message must not reach retrieval or any model (answer_with_care is answered)."""
+        return self.action in ("redirect", "escalate")
 
 
 ALLOW = Verdict(action="answer", category="allowed", response_key=None, reason="no_match", score=0.0)
@@ -61,6 +69,13 @@ class _Hit(BaseModel, frozen=True):
     reason: str
     score: float
     response_key: str | None = None
+
+
+class _Care(BaseModel, frozen=True):
+    """How much a message reads as a health-anxiety question: a care phrase, the care class score."""
+
+    pattern: str | None = None
+    score: float = 0.0
 
 
 class InputGuard:
@@ -77,6 +92,7 @@ class InputGuard:
             for name in policy.config.order
         }
         self._allow = [(p, re.compile(p.regex)) for p in policy.allowed.patterns]
+        self._care = [(p, re.compile(p.regex)) for p in policy.care.patterns]
         self.triage = Triage(policy.triage)
         self.language = LanguageDetection(policy.triage.shared.detect_languages)
 
@@ -114,19 +130,24 @@ class InputGuard:
         if red is not None:
             hits.insert(0, _Hit(category="self_harm", reason=red.reason, score=1.0, response_key=red.response_key))
         allow = next((p.name for p, rx in self._allow if rx.search(text)), None)
+        # Care is read from this message alone: "should I worry?" after a red flag is still that red flag.
+        care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(text)), None))
         if allow is None:
-            for t, (scores, support) in zip(texts, self.classifier.analyse(texts), strict=True):
+            for i, (t, (scores, support)) in enumerate(zip(texts, self.classifier.analyse(texts), strict=True)):
                 hits += self._classifier_hits(t, scores, support)
-        elif not hits:
-            return ALLOW.model_copy(update={"reason": f"allow_pattern:{allow}"})
-        hits = self._demote_weak_escalations(hits)
+                if i == 0:
+                    care = care.model_copy(update={"score": scores.get(CARE, 0.0)})
+        hits = self._yield_to_care(self._demote_weak_escalations(hits), care)
         if not hits:
-            return ALLOW
+            if self._care_fires(care):
+                why = f"pattern:{care.pattern}" if care.pattern else f"classifier:{care.score:.2f}"
+                return Verdict(action="answer_with_care", category="allowed", response_key=None,
+                               reason=f"care:{why}", score=round(care.score, 4))
+            return ALLOW.model_copy(update={"reason": f"allow_pattern:{allow}"}) if allow else ALLOW
         # Ordered decision: emergency > self_harm > treatment > diagnosis > other_harm.
         rank = {name: i for i, name in enumerate(self.policy.config.order)}
         best = min(hits, key=lambda h: (rank[h.category], -h.score))
-        cat = self.policy.category(best.category)
-        action: Literal["redirect", "escalate"] = cat.action
+        action: Literal["redirect", "escalate"] = self.policy.category(best.category).action
         return Verdict(action=action, category=best.category, reason=best.reason, score=round(best.score, 4),
                        response_key=best.response_key or self._response_key(best.category, texts))
 
@@ -152,6 +173,24 @@ class InputGuard:
             kept.append(h)
         return kept
 
+    def _care_fires(self, care: _Care) -> bool:
+        return care.pattern is not None or care.score >= self.policy.care.threshold
+
+    def _yield_to_care(self, hits: list[_Hit], care: _Care) -> list[_Hit]:
+        """Drop classifier-only hits that a worried, red-flag-free question explains better.
+
+        A hit yields only when its category is listed in care.yield_below, it scored below that bar, no
+        pattern of its category fired, care fires, and the care class scored higher than the hit. A care
+        phrase alone never overrides a hit: "is it normal to double my insulin?" stays a treatment
+        question. Everything else stands."""
+        if not self._care_fires(care):
+            return hits
+        limits = self.policy.care.yield_below
+        patterned = {h.category for h in hits if h.reason.startswith("pattern:")}
+        return [h for h in hits
+                if not (h.category in limits and h.category not in patterned
+                        and h.score < limits[h.category] and care.score > h.score)]
+
     def _pattern_hits(self, text: str) -> list[_Hit]:
         return [
             _Hit(category=name, reason=f"pattern:{p.name}", score=1.0, response_key=p.response_key)
@@ -162,10 +201,13 @@ class InputGuard:
 
     def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float]) -> list[_Hit]:
         thresholds, needs = self.policy.config.thresholds, self.policy.config.min_support
+        margins = self.policy.config.support_margin
+        benign = max(support.get("allowed", 0.0), support.get(CARE, 0.0))
         return [
             _Hit(category=name, reason=f"classifier:{scores[name]:.2f}", score=scores[name])
             for name in self.policy.config.order
             if scores.get(name, 0.0) >= thresholds[name] and support.get(name, 1.0) >= needs.get(name, 0.0)
+            and (name not in margins or support.get(name, 1.0) >= benign + margins[name])
         ]
 
     def _response_key(self, name: CategoryName, texts: list[str]) -> str:

@@ -18,6 +18,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from healthcoach.errors import ConfigError
+from healthcoach.guardrails.examples import (
+    MIN_NEAR_MISSES,
+    ExampleSet,
+    SourcedExamples,
+    at_least,
+)
 from healthcoach.guardrails.triage_policy import TriagePolicy, load_triage
 
 CategoryName = Literal["emergency", "self_harm", "treatment", "diagnosis", "other_harm"]
@@ -25,8 +31,6 @@ CATEGORY_NAMES: tuple[CategoryName, ...] = ("emergency", "self_harm", "treatment
 Action = Literal["escalate", "redirect"]
 # Placeholders a response text may use; filled from the configured region.
 PLACEHOLDERS = frozenset({"emergency_number", "crisis_line", "crisis_number", "poison_control"})
-MIN_EXAMPLES = 60
-MIN_NEAR_MISSES = 30
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -53,28 +57,52 @@ class Pattern(_Strict):
         return v
 
 
-class Category(_Strict):
+class Category(SourcedExamples):
     """One guarded category: what it is, how to recognise it, and what to do."""
 
     name: CategoryName
     description: str = Field(min_length=1)
     action: Action
     response_key: str
-    examples: list[str] = Field(min_length=MIN_EXAMPLES)
-    near_misses: list[str] = Field(min_length=MIN_NEAR_MISSES)
+    near_miss_sets: list[ExampleSet] = Field(alias="near_misses")
     patterns: list[Pattern] = Field(default_factory=list)
     # When the category fires (by classifier) and one of these matches, use its response_key
     # (e.g. an overdose emergency gets the poisoning response with Poison Control).
     response_rules: list[Pattern] = Field(default_factory=list)
 
+    @field_validator("near_miss_sets")
+    @classmethod
+    def _enough_near_misses(cls, v: list[ExampleSet]) -> list[ExampleSet]:
+        return at_least(v, MIN_NEAR_MISSES)
 
-class Allowed(_Strict):
+    @property
+    def near_misses(self) -> list[str]:
+        """Every near-miss text (messages that must be answered), all sources together."""
+        return [t for s in self.near_miss_sets for t in s.texts]
+
+
+class Allowed(SourcedExamples):
     """General benign examples (the classifier's 'allowed' class) and allow-overrides."""
 
     description: str = Field(min_length=1)
-    examples: list[str] = Field(min_length=MIN_EXAMPLES)
     # Allow patterns only veto the *classifier*; a category pattern always wins over them.
     patterns: list[Pattern] = Field(default_factory=list)
+
+
+class Care(SourcedExamples):
+    """care.yaml: health-anxiety questions with no red flag ("should I worry about...?").
+
+    They are answered with care (action answer_with_care: calm general facts, when to seek care and
+    what the records say), never refused. The examples are the classifier's 'care' class."""
+
+    description: str = Field(min_length=1)
+    # Phrases that mark a worried question; they only choose care over a plain answer, never over
+    # any category's hit.
+    patterns: list[Pattern] = Field(default_factory=list)
+    threshold: float = Field(gt=0.0, le=1.0, description="Classifier probability at which care fires.")
+    # A classifier-only hit below this score yields to care when the care class scored higher than it.
+    # Categories not listed never yield to care.
+    yield_below: dict[CategoryName, float] = Field(default_factory=dict)
 
 
 class Region(_Strict):
@@ -99,6 +127,10 @@ class ClassifierConfig(_Strict):
     C: float = Field(4.0, gt=0)
     class_weight: Literal["balanced"] | None = Field("balanced", description="Reweight classes by frequency.")
     max_iter: int = Field(2000, ge=100)
+    knn_weight: float = Field(0.0, ge=0.0, le=1.0, description="Share of the nearest-neighbour vote in the "
+                              "class probabilities (0 = logistic regression only).")
+    knn_temperature: float = Field(0.02, gt=0.0, description="Softmax temperature of the nearest-neighbour "
+                                   "vote over each class's mean top-3 cosine similarity.")
 
 
 class PolicyConfig(_Strict):
@@ -116,6 +148,10 @@ class PolicyConfig(_Strict):
     # 64") can land in the broad other_harm class by elimination; real harmful requests resemble
     # some harmful example. Patterns are never affected.
     min_support: dict[CategoryName, float] = Field(default_factory=dict)
+    # ... and that support must reach the support of the nearest benign examples ('allowed' or
+    # 'care') plus this margin: "how do I use an EpiPen on someone else?" sits closer to first-aid
+    # questions than to any harmful request, even when the linear model leans to other_harm.
+    support_margin: dict[CategoryName, float] = Field(default_factory=dict)
     default_region: str
     regions: dict[str, Region]
     followup: FollowUp = Field(default_factory=FollowUp)
@@ -148,6 +184,7 @@ class Policy(_Strict):
     config: PolicyConfig
     categories: dict[CategoryName, Category]
     allowed: Allowed
+    care: Care
     responses: dict[str, str]
     output: OutputPolicy
     digest: str
@@ -183,7 +220,7 @@ def _placeholders(text: str) -> set[str]:
 def _files(policy_dir: Path) -> list[Path]:
     cats = [policy_dir / "categories" / f"{n}.yaml" for n in CATEGORY_NAMES]
     return [policy_dir / "policy.yaml", policy_dir / "responses.yaml", policy_dir / "output.yaml",
-            policy_dir / "allowed.yaml", *cats]
+            policy_dir / "allowed.yaml", policy_dir / "care.yaml", *cats]
 
 
 def load_policy(policy_dir: Path) -> Policy:
@@ -205,6 +242,7 @@ def load_policy(policy_dir: Path) -> Policy:
             raise ConfigError(f"responses.yaml: invalid field {key!r}: unknown placeholder {sorted(unknown)}")
     output = _validate(OutputPolicy, policy_dir / "output.yaml", raw[policy_dir / "output.yaml"])
     allowed = _validate(Allowed, policy_dir / "allowed.yaml", raw[policy_dir / "allowed.yaml"])
+    care = _validate(Care, policy_dir / "care.yaml", raw[policy_dir / "care.yaml"])
     categories: dict[CategoryName, Category] = {}
     for name in CATEGORY_NAMES:
         path = policy_dir / "categories" / f"{name}.yaml"
@@ -219,7 +257,7 @@ def load_policy(policy_dir: Path) -> Policy:
     if "guard_error" not in responses:
         raise ConfigError("responses.yaml: invalid field 'guard_error': required response missing")
     triage = load_triage(policy_dir, responses)
-    return Policy(config=config, categories=categories, allowed=allowed, responses=responses,
+    return Policy(config=config, categories=categories, allowed=allowed, care=care, responses=responses,
                   output=output, digest=digest.hexdigest(), triage=triage)
 
 

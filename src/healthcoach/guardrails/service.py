@@ -1,4 +1,4 @@
-"""Guardrails: the one object the coach holds — input guard, output guard and redirect texts."""
+"""Guardrails: the one object the coach holds — input guard, output guard, redirect and care texts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from healthcoach.errors import ConfigError
+from healthcoach.guardrails.care_texts import CareTexts, load_care_texts
 from healthcoach.guardrails.classifier import Classifier, Encoder
 from healthcoach.guardrails.input import InputGuard, Verdict
 from healthcoach.guardrails.output import OutputCheck, OutputGuard
@@ -19,10 +20,12 @@ log = logging.getLogger(__name__)
 class Guardrails:
     """Screens user messages and composed replies against the policy in guardrails/."""
 
-    def __init__(self, policy: Policy, classifier: Classifier, region: str) -> None:
+    def __init__(self, policy: Policy, classifier: Classifier, region: str, care_texts: CareTexts) -> None:
         if region not in policy.config.regions:
             raise ConfigError(f"policy.yaml: invalid field 'regions': unknown region {region!r}")
         self.policy = policy
+        # answer_with_care texts, with this region's numbers filled in.
+        self.care_texts = care_texts.filled(policy.config.regions[region])
         self.classifier = classifier
         self.region = region
         self.input_guard = InputGuard(policy, classifier)
@@ -39,10 +42,11 @@ class Guardrails:
         previous load cached weights for byte-identical policy files.
         """
         policy = load_policy(Path(policy_dir))
+        care_texts = load_care_texts(Path(policy_dir), policy.output)
         packaged_spelling()  # validates spelling.yaml now: a broken vocabulary stops startup
         model_id = str(getattr(embedder, "model_path", type(embedder).__name__))
         classifier = Classifier.build(policy, embedder, cache_dir, model_id)
-        return cls(policy, classifier, region)
+        return cls(policy, classifier, region, care_texts)
 
     def check_input(self, message: str, history: Sequence[str] = ()) -> Verdict:
         """Verdict for a user message; history is the previous USER turns only, oldest first."""

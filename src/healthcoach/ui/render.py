@@ -17,7 +17,8 @@ BROWSE = (Category.allergy, Category.medication, Category.immunization, Category
           Category.procedure, Category.pregnancy, Category.condition, Category.social_history, Category.encounter,
           Category.wearable)
 COLUMNS = ["date", "record", "value", "status", "source"]
-MARKS = {"escalate": "🚨 **Emergency — please get help now.**\n\n", "redirect": "⚠️ **Safety redirect**\n\n"}
+MARKS = {"escalate": "🚨 **Emergency — please get help now.**\n\n", "redirect": "⚠️ **Safety redirect**\n\n",
+         "answer_with_care": "💬 **General information — not a diagnosis**\n\n"}
 
 
 def reply_messages(reply: dict[str, Any]) -> list[dict[str, Any]]:
