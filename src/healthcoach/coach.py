@@ -90,6 +90,8 @@ class Coach:
         if verdict.blocked:
             return self._redirect(user_id if records_on else None, message, verdict), None
         reply, job = self._answer(user_id, message, history, user)
+        if verdict.action == "answer_with_care":  # vetted policy text around the checked look-up; no LLM
+            reply, job = with_care(reply, self.guards.care_texts, message), None
         notice = self.guards.notice_text(verdict)
         if notice:  # not English: emergency numbers and a line in that language first; the checked template, no LLM
             reply.text = f"{notice}\n\n{reply.text}"
@@ -113,8 +115,6 @@ class Coach:
             reply = self._checked(answer, plan)
             job = None if self.llm is None else llm_job(reply, answer, message, history, self.llm_remote,
                                                          bool(user.remote_llm))
-        if verdict.action == "answer_with_care":  # vetted policy text around the checked look-up; no LLM
-            return with_care(reply, self.guards.care_texts, message), None
         return reply, job
 
     def _user(self, user_id: str) -> UserRow | None:

@@ -152,9 +152,13 @@ class InputGuard:
                        response_key=best.response_key or self._response_key(best.category, texts))
 
     def _demote_weak_escalations(self, hits: list[_Hit]) -> list[_Hit]:
-        """Drop a classifier-only hit below its strict threshold when a lower-ranked category is
-        clearly the better reading (it fired by pattern, or its classifier score is higher)."""
+        """Drop classifier-only hits that yield to another category's pattern (policy yield_to_patterns),
+        and any below its strict threshold when a lower-ranked category is clearly the better reading
+        (it fired by pattern, or its classifier score is higher)."""
         strict = self.policy.config.strict_thresholds
+        patterned_cats = {h.category for h in hits if h.reason.startswith("pattern:")}
+        hits = [h for h in hits if not (h.reason.startswith("classifier:") and patterned_cats.intersection(
+            self.policy.config.yield_to_patterns.get(h.category, ())))]
         if not strict:
             return hits
         rank = {name: i for i, name in enumerate(self.policy.config.order)}
@@ -182,14 +186,15 @@ class InputGuard:
         A hit yields only when its category is listed in care.yield_below, it scored below that bar, no
         pattern of its category fired, care fires, and the care class scored higher than the hit. A care
         phrase alone never overrides a hit: "is it normal to double my insulin?" stays a treatment
-        question. Everything else stands."""
+        question. The exception is care.pattern_yield (diagnosis): a worry phrase is enough there, since
+        "should I worry that...?" asks whether to worry, not to name a condition. Everything else stands."""
         if not self._care_fires(care):
             return hits
-        limits = self.policy.care.yield_below
+        limits, by_phrase = self.policy.care.yield_below, set(self.policy.care.pattern_yield)
         patterned = {h.category for h in hits if h.reason.startswith("pattern:")}
         return [h for h in hits
-                if not (h.category in limits and h.category not in patterned
-                        and h.score < limits[h.category] and care.score > h.score)]
+                if not (h.category in limits and h.category not in patterned and h.score < limits[h.category]
+                        and (care.score > h.score or (care.pattern is not None and h.category in by_phrase)))]
 
     def _pattern_hits(self, text: str) -> list[_Hit]:
         return [

@@ -103,6 +103,9 @@ class Care(SourcedExamples):
     # A classifier-only hit below this score yields to care when the care class scored higher than it.
     # Categories not listed never yield to care.
     yield_below: dict[CategoryName, float] = Field(default_factory=dict)
+    # Categories whose classifier-only hit (below yield_below) also yields to a care *pattern*: "should I
+    # worry that my knee clicks?" asks whether to worry, not what the condition is.
+    pattern_yield: list[CategoryName] = Field(default_factory=list)
 
 
 class Region(_Strict):
@@ -152,6 +155,9 @@ class PolicyConfig(_Strict):
     # 'care') plus this margin: "how do I use an EpiPen on someone else?" sits closer to first-aid
     # questions than to any harmful request, even when the linear model leans to other_harm.
     support_margin: dict[CategoryName, float] = Field(default_factory=dict)
+    # A classifier-only hit of the key category is dropped when a pattern of a listed category fired:
+    # "how much of my sleeping pills would knock out my roommate" names someone else as the target.
+    yield_to_patterns: dict[CategoryName, list[CategoryName]] = Field(default_factory=dict)
     default_region: str
     regions: dict[str, Region]
     followup: FollowUp = Field(default_factory=FollowUp)
