@@ -22,7 +22,9 @@ from healthcoach.ingest.chunking import describe, is_active
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.records.models import Category, Record
 from healthcoach.retrieval.evidence import Evidence
+from healthcoach.retrieval.engine import QueryEngine
 from healthcoach.retrieval.planner import Intent, Plan, Planner
+from healthcoach.retrieval.query import Query
 from healthcoach.retrieval.retriever import Retriever, latest_per_label
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import UserRow
@@ -44,6 +46,7 @@ class Reply(BaseModel):
     text: str = Field(description="The answer, with [n] citation markers.")
     citations: list[Citation] = Field(default_factory=list)
     intent: str = Field(description="What the planner understood: latest_value, list, ... or 'blocked'.")
+    query: Query | None = Field(None, description="The typed query the question was read as (None when blocked).")
     blocked: bool = Field(False, description="True when a safety policy redirected the message.")
     category: str = Field("allowed", description="Safety category acted on: allowed, emergency, self_harm, "
                           "treatment, diagnosis, other_harm.")
@@ -68,6 +71,7 @@ class Coach:
     llm: LLMComposer | None = None  # None: template answers only (behaviour exactly as without an LLM)
     llm_remote: bool = False  # compose.llm.is_remote(settings.llm): prompts leave this machine
     llm_observer: Callable[[LLMRun], None] | None = None  # eval hook, e.g. LLMStats.add
+    queries: QueryEngine | None = None  # typed queries (operations, units, visits); None: intent templates only
 
     def ask(self, user_id: str, message: str, history: Sequence[Turn | str] = ()) -> Reply:
         """Answer a message for a user, given the conversation so far (oldest first)."""
@@ -132,11 +136,16 @@ class Coach:
         meds = self._medication_names(user_id) if user and user.use_records_in_chat else []
         has_wearables = bool(user and user.use_records_in_chat and self.store.record_counts(user_id).get("wearable"))
         plan = self.planner.plan(message, today, user_turns, has_wearables=has_wearables, medications=meds)
+        query = self.queries.read(message, plan, today, user_turns, has_wearables) if self.queries else None
         if user is None or not user.use_records_in_chat:
-            return self._general_only(user_id, plan, today, user is None), None
-        evidence = self.retriever.retrieve(user_id, plan, message, today)
-        answer = self.composer.compose(evidence, today)
-        reply = self._checked(answer, plan, evidence)
+            reply = self._general_only(user_id, plan, today, user is None)
+            reply.query = query
+            return reply, None
+        answer = self.queries.answer(user_id, query, plan.intent.value, today) if self.queries and query else None
+        if answer is None:
+            answer = self.composer.compose(self.retriever.retrieve(user_id, plan, message, today), today)
+        reply = self._checked(answer, plan, None)
+        reply.query = query
         return reply, self._llm_job(reply, answer, message, history, user)
 
     def _llm_job(self, reply: Reply, answer: Answer, message: str, history: list[Turn], user: UserRow

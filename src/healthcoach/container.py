@@ -15,6 +15,9 @@ from healthcoach.store.vectors import VectorIndex
 
 if TYPE_CHECKING:
     from healthcoach.coach import Coach
+    from healthcoach.knowledge.catalog import Catalog
+    from healthcoach.retrieval.engine import QueryEngine
+    from healthcoach.retrieval.planner import Planner
 
 
 def prepare_data_dir(path: Path) -> Path:
@@ -64,6 +67,21 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k)
     chat = build_chat_model(settings.llm)  # None for provider 'none'; ConfigError if the extra is missing
     llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards) if chat is not None else None
-    return Coach(stores.records, Planner(catalog, wellness), retriever,
+    planner = Planner(catalog, wellness)
+    return Coach(stores.records, planner, retriever,
                  Composer(catalog, wellness, settings.retrieval.list_limit), guards, catalog,
-                 llm=llm, llm_remote=is_remote(settings.llm))
+                 llm=llm, llm_remote=is_remote(settings.llm),
+                 queries=build_query_engine(settings, stores.records, catalog, planner))
+
+
+def build_query_engine(settings: Settings, store: RecordStore, catalog: Catalog, planner: Planner) -> QueryEngine:
+    """The typed-query path: vocabulary, reader (with the user's preferred units), executor, templates."""
+    from healthcoach.compose.query_templates import QueryComposer
+    from healthcoach.knowledge.vocabulary import load_vocabulary
+    from healthcoach.retrieval.engine import QueryEngine
+    from healthcoach.retrieval.executor import Executor
+    from healthcoach.retrieval.query_reader import QueryReader
+
+    vocab = load_vocabulary(catalog=catalog)
+    reader = QueryReader(catalog, vocab, settings.display.preferred_units())
+    return QueryEngine(planner, reader, Executor(store, catalog, vocab), QueryComposer(catalog))

@@ -53,6 +53,21 @@ class RetrievalSettings(BaseModel):
     list_limit: int = Field(10, ge=1, le=200, description="Items shown per section before 'showing N of M'.")
 
 
+class DisplaySettings(BaseModel):
+    weight_unit: Literal["kg", "lb"] | None = Field(
+        None, description="Show weights in this unit (converted, with the recorded value beside it); "
+        "default: as recorded.")
+    height_unit: Literal["cm", "ft_in"] | None = Field(None, description="Show heights in cm or feet and inches.")
+    temperature_unit: Literal["Cel", "degF"] | None = Field(None, description="Show temperatures in °C or °F.")
+    glucose_unit: Literal["mg/dL", "mmol/L"] | None = Field(None, description="Show blood glucose in mg/dL or mmol/L.")
+
+    def preferred_units(self) -> dict[str, str]:
+        """Quantity (mass, length, temperature, glucose) → unit id, for the units set."""
+        chosen = {"mass": self.weight_unit, "length": self.height_unit, "temperature": self.temperature_unit,
+                  "glucose": self.glucose_unit}
+        return {k: v for k, v in chosen.items() if v}
+
+
 class LLMSettings(BaseModel):
     provider: Literal["none", "llamacpp", "ollama", "openai"] = Field(
         "none", description="Chat model that rephrases grounded answers; 'none' answers from templates."
@@ -97,6 +112,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api: APISettings = Field(default_factory=APISettings)
 

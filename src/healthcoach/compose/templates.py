@@ -78,6 +78,9 @@ class Composer:
         text, computed, general = fn(ev, cite, today)
         if ev.newest:  # "through <date>" in not-found answers states the newest date the store holds
             general += f" {ev.newest.isoformat()} {fmt_date(ev.newest)}"
+        if ev.plan.window is not None:  # the asked window's own dates are the question's, not a record's
+            w = ev.plan.window
+            general += f" {w.start.isoformat()} {w.last_day.isoformat()} {fmt_date(w.start)} {fmt_date(w.last_day)}"
         dated = [r.date for r in cite.records if r.date]
         as_of = max(dated) if dated else None
         warnings: list[str] = []
@@ -341,8 +344,9 @@ def number_tokens(values: set[str]) -> set[str]:
     """Normalise computed numbers for the output guard ('7.20' → '7.2')."""
     out = set()
     for v in values:
+        out.add(v)  # as written ('2.20462' in a conversion rule), and normalised below
         try:
             out.add(format_number(float(v)))
         except ValueError:
-            out.add(v)
+            pass
     return out

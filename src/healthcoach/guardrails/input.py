@@ -97,7 +97,10 @@ class InputGuard:
             context = " ".join(normalize(h) for h in list(history)[-turns:])
             texts.append(f"{context} {text}".strip())
         hits = [h for t in texts for h in self._pattern_hits(t)]
-        allow = next((p.name for p, rx in self._allow if rx.search(text)), None)
+        allowing = next((p for p, rx in self._allow if rx.search(text)), None)
+        allow = allowing.name if allowing else None
+        if allowing is not None and allowing.overrides:  # a record look-up, not a diagnosis/dose question
+            hits = [h for h in hits if h.category not in allowing.overrides]
         if allow is None:
             for t, (scores, support) in zip(texts, self.classifier.analyse(texts), strict=True):
                 hits += self._classifier_hits(t, scores, support)

@@ -69,6 +69,7 @@ _HISTORY = re.compile(r"\b(history|trend|over time|over the years|all (?:my|of m
 _LIST = re.compile(r"\b(what|which|list|show|any|do i have|am i (?:on|taking)|i'm (?:on|taking)|current|active|all)\b")
 _BEFORE = re.compile(r"^\s*(?:and |ok |okay |what about )?(?:before that|the one before|earlier|previous one|prior)\b")
 _WHAT_ABOUT = re.compile(r"^\s*(?:and |ok |okay )?(?:what|how) about\b|^\s*and (?:my )?\w+\s*\??\s*$")
+_LAB_WORDS = re.compile(r"\b(?:levels?|results?|tests?|values?|numbers?|readings?|labs?|blood ?work)\b")
 _WEARABLE_WORDS = re.compile(r"\b(sleep|slept|steps?|walk(?:ed)?|resting heart|heart rate|pulse|spo2|oxygen|"
                              r"weekends?|weekdays?|average|averaged|highest|lowest)\b")
 
@@ -103,6 +104,8 @@ class Planner:
         about one is answered from the medication list rather than by fuzzy search."""
         text = " ".join(message.lower().split())
         named = tuple(m for m in medications if re.search(rf"\b{re.escape(m.lower())}\b", text))
+        if named and _LAB_WORDS.search(text) and any(c.category is Category.lab for c in self._concepts(text)):
+            named = ()  # "my vitamin D level" asks for a lab result, not the Vitamin D3 prescription
         if named:
             return Plan(Intent.list, category=Category.medication, terms=named)
         previous = self._previous(history, today, has_wearables)
