@@ -16,6 +16,7 @@ from healthcoach.store.vectors import VectorIndex
 if TYPE_CHECKING:
     from healthcoach.coach import Coach
     from healthcoach.knowledge.catalog import Catalog
+    from healthcoach.knowledge.vocabulary import Vocabulary
     from healthcoach.retrieval.engine import QueryEngine
     from healthcoach.retrieval.planner import Planner
 
@@ -54,6 +55,7 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     from healthcoach.compose.templates import Composer
     from healthcoach.guardrails import Guardrails
     from healthcoach.knowledge.catalog import load_catalog, load_wellness
+    from healthcoach.knowledge.vocabulary import load_vocabulary
     from healthcoach.retrieval.hybrid import HybridSearch
     from healthcoach.retrieval.planner import Planner
     from healthcoach.retrieval.retriever import Retriever
@@ -64,24 +66,25 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     guards = Guardrails.load(settings.guardrails_dir, embedder=stores.embedder, cache_dir=settings.cache,
                              region=settings.region)
     hybrid = HybridSearch(stores.vectors)
-    retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k)
+    vocab = load_vocabulary(catalog=catalog)
+    retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k,
+                          social=vocab.is_social_finding, min_similarity=settings.retrieval.min_similarity)
     chat = build_chat_model(settings.llm)  # None for provider 'none'; ConfigError if the extra is missing
     llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards) if chat is not None else None
     planner = Planner(catalog, wellness)
     return Coach(stores.records, planner, retriever,
                  Composer(catalog, wellness, settings.retrieval.list_limit), guards, catalog,
                  llm=llm, llm_remote=is_remote(settings.llm),
-                 queries=build_query_engine(settings, stores.records, catalog, planner))
+                 queries=build_query_engine(settings, stores.records, catalog, vocab, planner))
 
 
-def build_query_engine(settings: Settings, store: RecordStore, catalog: Catalog, planner: Planner) -> QueryEngine:
+def build_query_engine(settings: Settings, store: RecordStore, catalog: Catalog, vocab: Vocabulary,
+                       planner: Planner) -> QueryEngine:
     """The typed-query path: vocabulary, reader (with the user's preferred units), executor, templates."""
     from healthcoach.compose.query_templates import QueryComposer
-    from healthcoach.knowledge.vocabulary import load_vocabulary
     from healthcoach.retrieval.engine import QueryEngine
     from healthcoach.retrieval.executor import Executor
     from healthcoach.retrieval.query_reader import QueryReader
 
-    vocab = load_vocabulary(catalog=catalog)
     reader = QueryReader(catalog, vocab, settings.display.preferred_units())
     return QueryEngine(planner, reader, Executor(store, catalog, vocab), QueryComposer(catalog))

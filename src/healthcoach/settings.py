@@ -51,6 +51,11 @@ class IngestSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question before fusion.")
     list_limit: int = Field(10, ge=1, le=200, description="Items shown per section before 'showing N of M'.")
+    min_similarity: float = Field(
+        0.55, ge=0.0, le=1.0,
+        description="A search result is shown only when it shares a content word with the question or the two "
+        "are at least this similar (cosine of their embeddings); otherwise the answer says nothing matched "
+        "instead of listing unrelated records.")
 
 
 class DisplaySettings(BaseModel):

@@ -4,6 +4,7 @@ was" or "from entered by you"."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from healthcoach.compose.citations import Citer, fmt_date
@@ -26,6 +27,16 @@ COUNT_NOUNS: dict[Category, tuple[str, str]] = {
     Category.wearable: ("day", "days"),
 }
 _WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+_SEMANTIC_TAG = re.compile(r"\s*\((?:procedure|finding|disorder|regime/therapy|situation|record artifact|environment|"
+                           r"observable entity|qualifier value|person|event|morphologic abnormality)\)\s*$")
+
+
+def display_label(label: str) -> str:
+    """A record label without its SNOMED semantic tag: 'General examination of patient (procedure)' →
+    'General examination of patient'."""
+    return _SEMANTIC_TAG.sub("", label) or label
 
 
 def plural(n: int, one: str, many: str) -> str:
@@ -93,10 +104,13 @@ def small(n: int) -> str:
 def visit_line(rec: Record, cite: Citer) -> str:
     """'October 8, 2026: General examination of patient, at Riverside Family Medicine [1]'."""
     where = rec.details.get("provider") or rec.source.organization
-    line = f"{when(rec)}: {rec.label}"
+    label = display_label(rec.label)
+    line = f"{when(rec)}: {label}"
     if rec.end is not None and rec.date is not None and rec.end.date() > rec.date:
-        line = f"{when(rec)} to {fmt_date(rec.end.date())}: {rec.label}"
-    return line + (f", at {where}" if where else "") + f" {cite(rec)}"
+        line = f"{when(rec)} to {fmt_date(rec.end.date())}: {label}"
+    reason = rec.details.get("reason")
+    return line + (f" for {display_label(reason)}" if reason else "") + (f", at {where}" if where else "") + \
+        f" {cite(rec)}"
 
 
 def status_phrase(rec: Record) -> str:
@@ -115,11 +129,11 @@ def item_line(rec: Record, cite: Citer) -> str:
         return visit_line(rec, cite)
     if rec.category in (Category.condition, Category.allergy, Category.pregnancy):
         extra = f"; reaction: {rec.details['reactions']}" if rec.details.get("reactions") else ""
-        return f"{rec.label} ({status_phrase(rec)}{extra}) {cite(rec)}"
+        return f"{display_label(rec.label)} ({status_phrase(rec)}{extra}) {cite(rec)}"
     if rec.category is Category.medication:
         verb = {"MedicationRequest": "prescribed", "MedicationStatement": "reported",
                 "MedicationAdministration": "given"}.get(rec.details.get("kind", ""), "recorded")
         return f"{rec.label} ({rec.status or 'status not stated'}), {verb} {when(rec)} {cite(rec)}"
     if rec.category in (Category.immunization, Category.procedure):
-        return f"{rec.label}, {when(rec)} {cite(rec)}"
-    return f"{when(rec)}: {rec.label} {display_value(rec) or ''}".rstrip() + f" {cite(rec)}"
+        return f"{display_label(rec.label)}, {when(rec)} {cite(rec)}"
+    return f"{when(rec)}: {display_label(rec.label)} {display_value(rec) or ''}".rstrip() + f" {cite(rec)}"

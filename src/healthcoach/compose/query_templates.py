@@ -11,6 +11,7 @@ from healthcoach.compose.citations import Citer, fmt_date
 from healthcoach.compose.not_found import not_found
 from healthcoach.compose.phrasing import (
     bullets,
+    display_label,
     cites,
     count_noun,
     from_source,
@@ -28,10 +29,9 @@ from healthcoach.compose.units import SHOWN_UNIT, display_unit
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.records.models import Category, Record
 from healthcoach.retrieval.executor import QueryResult
-from healthcoach.retrieval.operations import OpResult
+from healthcoach.retrieval.operations import LIST_SHOWN, OpResult
 from healthcoach.retrieval.query import Operation
 
-LIST_SHOWN = 12
 Text = tuple[str, str]  # (answer text, extra grounding text such as the asked window's dates)
 
 
@@ -131,7 +131,8 @@ class QueryComposer:
             return ("Your records don't name a regular doctor, but they do name who you saw. Your most recent "
                     f"visit with a named clinician was with **{r.details['clinician']}** on {visit_line(r, cite)}.")
         one = kind[:-1] if kind.endswith("s") else kind
-        text = f"Your most recent {one}{self._window(result)} was on **{when(rec)}** {cite(rec)}: {rec.label}"
+        text = f"Your most recent {one}{self._window(result)} was on **{when(rec)}** {cite(rec)}: " \
+               f"{display_label(rec.label)}"
         where = rec.details.get("provider") or rec.source.organization
         text += f", at {where}." if where else "."
         if rec.end is not None and rec.date and rec.end.date() > rec.date:

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date
+from healthcoach.compose.phrasing import from_source, in_sentence, was
+from healthcoach.compose.units import display_range, display_value
 from healthcoach.knowledge.catalog import Catalog, WellnessTopic
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record, format_number
 from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.planner import Intent
 
 STALE_DAYS = 365
+# "Your most recent visit was ...": one event of a category, in words.
+EVENT_NOUNS = {Category.encounter: "visit", Category.procedure: "procedure", Category.immunization: "vaccine"}
 HISTORY_SHOWN = 12
 EXAMPLES = [
     "What's my A1c?",
@@ -42,7 +46,7 @@ class Answer:
 
 
 def _value(rec: Record) -> str:
-    return rec.value_display() or rec.text or "recorded"
+    return display_value(rec) or rec.text or "recorded"
 
 
 def _direction(new: Record, old: Record) -> str:
@@ -116,15 +120,16 @@ class Composer:
             # Two results with the same timestamp (e.g. a repeated test): neither is "the latest" alone.
             rest = [r for r in rest if r not in same_time]
             values = "; ".join(f"**{_value(r)}** {cite(r)}" for r in [latest, *same_time])
-            text = (f"Your most recent {name} results are from {fmt_date(latest.date)}, when "
-                    f"{_words(len(same_time) + 1)} were recorded: {values}, from {latest.source.display()}.")
+            text = (f"Your most recent {in_sentence(name)} results are from {fmt_date(latest.date)}, when "
+                    f"{_words(len(same_time) + 1)} were recorded: {values}, {from_source(latest)}.")
         elif latest.value is None and not latest.components:
-            text = f"Your most recent {name} record says **{_value(latest)}**, recorded on {fmt_date(latest.date)} {cite(latest)}."
+            text = (f"Your most recent {in_sentence(name)} record says **{_value(latest)}**, recorded on "
+                    f"{fmt_date(latest.date)} {cite(latest)}.")
         else:
-            text = f"Your most recent {name} was **{_value(latest)}** on {fmt_date(latest.date)} {cite(latest)}"
-            text += f", from {latest.source.display()}."
-        if latest.reference_range and latest.reference_range.display():
-            text += f" The lab's reference range is {latest.reference_range.display()}."
+            text = (f"Your most recent {in_sentence(name)} {was(name)} **{_value(latest)}** on "
+                    f"{fmt_date(latest.date)} {cite(latest)}, {from_source(latest)}.")
+        if latest.reference_range and display_range(latest.reference_range):
+            text += f" The lab's reference range is {display_range(latest.reference_range)}."
         if latest.interpretation:
             text += f" The lab marked this result \"{latest.interpretation}\"."
         if rest:
@@ -165,12 +170,12 @@ class Composer:
         return text, self._computed(ev) | {str(len(shown)), str(len(records))}, ""
 
     def _last_event(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
-        name = self._name(ev) if ev.plan.concepts else CATEGORY_TITLES[ev.plan.category or Category.encounter].lower()
+        name = self._name(ev) if ev.plan.concepts else EVENT_NOUNS.get(ev.plan.category or Category.encounter, "record")
         if not ev.records:
-            return self._none(ev, f"{name} records"), self._computed(ev), ""
+            return self._none(ev, f"{in_sentence(name)} records"), self._computed(ev), ""
         last, *rest = ev.records
         where = last.details.get("provider") or last.source.organization
-        text = f"Your most recent {name} was on **{fmt_date(last.date)}** {cite(last)}: {last.label}"
+        text = f"Your most recent {in_sentence(name)} was on **{fmt_date(last.date)}** {cite(last)}: {last.label}"
         text += f", at {where}." if where else "."
         total = len(ev.records)
         if rest:
@@ -249,7 +254,8 @@ class Composer:
         lines, general = [], []
         for r in ev.records[: self.list_limit * 2]:
             concept = next((self.catalog.by_code(k) for k in r.code_keys() if self.catalog.by_code(k)), None)
-            rng = f"; lab's range {r.reference_range.display()}" if r.reference_range and r.reference_range.display() else ""
+            rng = f"; lab's range {display_range(r.reference_range)}" if r.reference_range and display_range(
+                r.reference_range) else ""
             flag = f"; marked \"{r.interpretation}\" by the lab" if r.interpretation else ""
             what = f" — {concept.explanation.split('. ')[0].rstrip('.')}." if concept else ""
             general.append(what)

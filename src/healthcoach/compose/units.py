@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from healthcoach.records.models import Quantity, Record, blood_pressure, format_number
+from healthcoach.records.models import Quantity, Record, ReferenceRange, blood_pressure, format_number
 
 # UCUM (as exports write it) → what a person reads. Annotations alone ({score}, {#}) show no unit.
 DISPLAY_UNITS: dict[str, str] = {
@@ -96,6 +96,13 @@ def display_value(rec: Record) -> str:
         return "; ".join(f"{c.label} {display_quantity(c.value) if c.value else (c.text or '')}".strip()
                          for c in rec.components)
     return rec.text or ""
+
+
+def display_range(rr: ReferenceRange) -> str:
+    """A reference range with a readable unit: '4-5.6 %', '>= 60 mL/min/1.73 m²', or the source's text."""
+    if rr.text:
+        return rr.text
+    return rr.model_copy(update={"unit": display_unit(rr.unit) or None}).display()
 
 
 @dataclass(frozen=True)

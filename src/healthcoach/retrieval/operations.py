@@ -16,6 +16,7 @@ from healthcoach.records.models import Record, format_number
 from healthcoach.retrieval.query import Operation, Query
 
 SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
+LIST_SHOWN = 12  # list items an answer shows before "showing 12 of N"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def _ties(pairs: list[tuple[Record, tuple[float, ...]]], best: tuple[float, ...]
 # ─────────────────────────────── operations ───────────────────────────────
 
 def _counted(rows: Sequence[Record], how: str = "records read") -> list[Computed]:
-    return [Computed("count", str(len(rows)), how)]
+    shown = Computed("shown", str(min(len(rows), LIST_SHOWN)), f"items listed (at most {LIST_SHOWN})")
+    return [Computed("count", str(len(rows)), how), shown]
 
 
 def op_latest(rows: list[Record], q: Query) -> OpResult:

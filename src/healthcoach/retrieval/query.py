@@ -87,18 +87,19 @@ class Span(BaseModel):
         return (self.end is None or first < self.end) and (last is None or self.start is None or last >= self.start)
 
     def describe(self) -> str:
-        """'in 2023 (2023-01-01 to 2023-12-31)', 'your last 3', 'ever'."""
+        """'in 2023 (2023-01-01 to 2023-12-31)', 'in the past 2 years (…)', 'your last 3', 'ever'."""
         if self.last_n:
             return f"your last {self.last_n}"
         if self.start is None and self.end is None:
             return "ever"
-        if "(" in self.label:  # 'last year (2025)' already says which dates
-            return self.label
+        label = f"in {self.label}" if self.label.startswith("the ") else self.label
+        if "(" in label:  # 'last year (2025)' already says which dates
+            return label
         if self.start and self.last_day:
             if self.start == self.last_day:
-                return f"{self.label} ({self.start.isoformat()})"
-            return f"{self.label} ({self.start.isoformat()} to {self.last_day.isoformat()})"
-        return self.label
+                return f"{label} ({self.start.isoformat()})"
+            return f"{label} ({self.start.isoformat()} to {self.last_day.isoformat()})"
+        return label
 
 
 class Filters(BaseModel):

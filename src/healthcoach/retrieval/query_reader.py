@@ -30,6 +30,16 @@ _EXISTS_TERM = re.compile(r"^(?:have|did|do|was|were|am) i (?:ever )?(?:had|have
 _CHANGE_BASE = (("previous", re.compile(r"\bsince (?:my |the )?(?:last|previous|prior) (?:one|time|test|result|"
                                         r"reading|visit|check)\b|\bsince last time\b")),
                 ("first", re.compile(r"\bsince (?:my |the )?(?:very )?first\b")))
+# A question is about the visits themselves ("when was I last at the doctor's?", "did I go to the
+# hospital?") only with one of these, and not when it asks what was said or written at one.
+_ABOUT_VISITS = re.compile(r"\b(?:when|how many|how often|last|latest|most recent|first|list|all|did i (?:go|see|visit|"
+                           r"end up)|have i (?:been|seen|gone|visited|had)|was i (?:at|in|admitted|seen|taken)|"
+                           r"times|ever)\b")
+_ABOUT_WORDS = re.compile(r"\b(?:say|said|tell|told|recommend\w*|advis\w*|talk\w*|discuss\w*|notes?|write|wrote|"
+                          r"think|thought|about|why|prescrib\w*)\b")
+_VISIT_KIND = re.compile(r"\b([a-z]{4,}) (?:visits?|appointments?|check ?ups?|encounters?)\b")
+_NOT_KINDS = {"last", "latest", "first", "recent", "next", "doctor", "every", "most", "many", "were", "your", "this",
+              "that", "what", "which", "list", "show", "previous", "past", "earlier", "emergency", "wellness"}
 _STOP_TERMS = {"anything", "something", "any allergies", "allergies", "records", "it", "that", "this"}
 
 
@@ -51,7 +61,8 @@ class QueryReader:
         category = plan.category if not concepts else None
         field = self.vocab.field(text)
         classes = self.vocab.encounter_classes(text)
-        if not concepts and (field or (self.vocab.mentions_visit(text) and category in (None, Category.encounter))):
+        if not concepts and (field or (category is None and self.vocab.mentions_visit(text)
+                                       and _ABOUT_VISITS.search(text) and not _ABOUT_WORDS.search(text))):
             category = Category.encounter
         op, words = self._operation(plan, hits, concepts)
         window = Span.of(plan.window)
@@ -60,8 +71,10 @@ class QueryReader:
             window = Span(last_n=n, label=f"your last {n}")
             if op is Operation.latest:
                 op = Operation.list
+        kind = _VISIT_KIND.search(text) if category is Category.encounter and not classes else None
         filters = Filters(
             encounter_classes=classes if category is Category.encounter else (),
+            terms=(kind.group(1),) if kind and kind.group(1) not in _NOT_KINDS else (),
             field="clinician" if field else "value",
             nth=plan.offset,
             higher_is_better=any(c in self.vocab.data.higher_is_better for c in concepts),

@@ -59,8 +59,10 @@ def target(q: Query, catalog: Catalog, vocab: Vocabulary) -> Target:
         name = f"{name} {noun}" if first.category not in (Category.condition,) else name
         return Target(frozenset(keys), (first.category,), tuple(terms), name, first.category)
     if q.category is Category.encounter:
-        return Target(frozenset(), (Category.encounter,), (), visit_name(vocab, q.filters.encounter_classes),
-                      Category.encounter)
+        name = visit_name(vocab, q.filters.encounter_classes)
+        if q.filters.terms:
+            name = f"{' '.join(q.filters.terms)} {name}"
+        return Target(frozenset(), (Category.encounter,), q.filters.terms, name, Category.encounter)
     if q.category is not None:
         title = CATEGORY_TITLES[q.category].lower()
         if q.filters.terms:
