@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from healthcoach.compose.citations import Citer, fmt_date
 from healthcoach.compose.phrasing import from_source, in_sentence, item_line, plural, value_of, when
-from healthcoach.records.models import CATEGORY_TITLES
+from healthcoach.records.models import CATEGORY_TITLES, Category
 from healthcoach.retrieval.executor import QueryResult
+
+
+# "among your 40 social history records", not "among your 40 social history".
+SCOPES = {Category.social_history: "social history records", Category.pregnancy: "pregnancy records",
+          Category.wearable: "wearable records", Category.vital: "vital signs"}
 
 
 def not_found(result: QueryResult, cite: Citer, name: str) -> str:
     """The not-found answer for a query result without records."""
     q, t = result.query, result.target
-    scope = CATEGORY_TITLES[t.category].lower() if t.category else "records"
+    scope = SCOPES.get(t.category, CATEGORY_TITLES[t.category].lower()) if t.category else "records"
     sources = plural(result.source_count, "source", "sources")
     window = "" if q.window.is_ever else f" {q.window.describe()}"
     what = t.name if not q.concepts or t.category is None else _what(name, t.name)

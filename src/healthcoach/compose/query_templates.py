@@ -69,8 +69,8 @@ class QueryComposer:
         dated = [r.date for r in cite.records if r.date]
         as_of = max(dated) if dated else None
         warnings: list[str] = []
-        if found and as_of and (today - as_of).days > STALE_DAYS and q.operation in (Operation.latest,
-                                                                                      Operation.exists):
+        measured = result.target.category in (Category.lab, Category.vital, Category.social_history)
+        if found and measured and as_of and (today - as_of).days > STALE_DAYS and q.operation is Operation.latest:
             text += (f"\n\nThese records are as of {fmt_date(as_of)}, more than a year ago; newer results may "
                      "exist that are not in your records here.")
             warnings.append("stale_data")

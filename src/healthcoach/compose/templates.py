@@ -11,7 +11,7 @@ from datetime import date
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date
 from healthcoach.compose.phrasing import from_source, in_sentence, was
-from healthcoach.compose.units import display_range, display_value
+from healthcoach.compose.units import display_quantity, display_range, display_value
 from healthcoach.knowledge.catalog import Catalog, WellnessTopic
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record, format_number
 from healthcoach.retrieval.evidence import Evidence
@@ -54,10 +54,10 @@ def _direction(new: Record, old: Record) -> str:
         return ""
     a, b = round(old.value.value, 2), round(new.value.value, 2)
     if b > a:
-        return f"up from {old.value.display()}"
+        return f"up from {display_quantity(old.value)}"
     if b < a:
-        return f"down from {old.value.display()}"
-    return f"unchanged from {old.value.display()}"
+        return f"down from {display_quantity(old.value)}"
+    return f"unchanged from {display_quantity(old.value)}"
 
 
 def _words(n: int) -> str:
@@ -283,6 +283,9 @@ class Composer:
                 lines = [f"{r.label} {cite(r)}" for r in shown]
             elif "immunization" in s.title.lower():
                 lines = [f"{r.label}: last {fmt_date(r.date)} {cite(r)}" for r in shown]
+            elif "social" in s.title.lower():
+                lines = [f"{r.label}: {_value(r)} ({fmt_date(r.date)}) {cite(r)}" if r.category is
+                         Category.social_history else self._item_line(r, cite) for r in shown]
             else:
                 lines = [self._item_line(r, cite) for r in shown]
             parts.append(f"**{s.title}** ({count})\n{_bullets(lines)}")

@@ -135,8 +135,12 @@ class Executor:
         for cid in q.concepts:
             concept = self.catalog.get(cid)
             # Related concepts of the same kind first: a related condition before a related lab test.
-            related = sorted(concept.related if concept else (),
-                             key=lambda r: self.catalog.concepts[r].category is not concept.category)  # type: ignore[union-attr]
+            if concept is None:
+                continue
+            related = sorted(concept.related, key=lambda r: self.catalog.concepts[r].category is not concept.category)
+            if concept.category in (Category.condition, Category.allergy):
+                # "Do I have diabetes?" may point to a related condition, never to a lab value to interpret.
+                related = [r for r in related if self.catalog.concepts[r].category is concept.category]
             for rel in related:
                 found = self.store.query(user_id, code_keys=self.catalog.codes_for(rel), limit=1)
                 if found:
