@@ -109,6 +109,14 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
         text = (f"There is no {label.lower()} data for {asked.describe()}; your latest wearable data ends "
                 f"{fmt_date(max(r.date for r in ev.records if r.date))}, so here is the latest week instead.\n\n"
                 + text)
+    if ev.trend is not None and not isinstance(ev.stats, tuple):
+        direction, per_week = ev.trend
+        shown = fmt_metric(metric, abs(per_week), computed)
+        text += (f" Trend: **{direction}**" + (f", a fitted change of about {shown} per week" if direction !=
+                                               "about the same" else "") +
+                 f" (a least-squares line through the {ev.stats.days_with_data} {many} with data).")
+    if ev.note:
+        text = f"{ev.note}\n\n{text}"
     text += f"\n\n{many.capitalize()} without data are left out, never counted as zero."
     # The window's own dates are the question's, not a record's: they are grounded by the plan.
     spans = list(ev.stats) if isinstance(ev.stats, tuple) else [ev.stats]

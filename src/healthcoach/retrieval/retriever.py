@@ -12,6 +12,7 @@ from healthcoach.records.models import CATEGORY_TITLES, Category, Record
 from healthcoach.retrieval.evidence import Evidence, Section
 from healthcoach.retrieval.hybrid import HybridSearch, relevant
 from healthcoach.retrieval.planner import Intent, Plan
+from healthcoach.retrieval.wearable import wearable_evidence
 from healthcoach.store.records import RecordStore
 
 NOT_GIVEN = {"not-done", "entered-in-error", "cancelled"}
@@ -180,30 +181,7 @@ class Retriever:
         return Evidence(plan, records=out, total=len(out), searched="related results")
 
     def _wearable(self, user_id: str, plan: Plan, today: date) -> Evidence:
-        from healthcoach.wearables import stats
-
-        found = self.store.query(user_id, categories=[Category.wearable])
-        metric = plan.metric or "steps"
-        mine = [r for r in found if r.details.get("metric") == metric]
-        ev = Evidence(plan, searched=f"daily {metric.replace('_', ' ')} records from wearables", total=len(mine))
-        if not mine:
-            return ev
-        window = plan.window
-        newest = max(r.date for r in mine if r.date)
-        if window is None or not any(r.date and window.start <= r.date < window.end for r in mine):
-            # Nothing in the asked window: answer for the latest 7 days that have data, and say "as of".
-            start, end = newest - timedelta(days=6), newest
-        else:
-            start, end = window.start, window.last_day
-        if plan.weekend_compare:
-            if window is None:
-                start = newest - timedelta(days=27)
-            ev.stats = stats.weekday_vs_weekend(mine, metric, start, end)
-        else:
-            ev.stats = stats.summarize(mine, metric, start, end)
-        ids = {d[2] for s in (ev.stats if isinstance(ev.stats, tuple) else (ev.stats,)) for d in s.days}
-        ev.records = sorted((r for r in mine if r.id in ids), key=lambda r: r.date or today, reverse=True)
-        return ev
+        return wearable_evidence(self.store.query(user_id, categories=[Category.wearable]), plan, today)
 
     def _summary(self, user_id: str, plan: Plan, today: date) -> Evidence:
         ev = Evidence(plan, searched="all records")
