@@ -30,6 +30,8 @@ def not_found(result: QueryResult, cite: Citer, name: str) -> str:
                 f"({sources} connected). If you have them, add an export and ask again.")
     else:
         through = f", through {fmt_date(result.newest)}" if result.newest else ""
+        if result.category_count == 1:
+            scope = scope[:-3] + "y" if scope.endswith("ies") else scope.removesuffix("s")
         line = (f"I found no {in_sentence(what)}{window} among your {result.category_count} {scope} from "
                 f"{sources}{through}.")
     return line + _closest(result, cite)

@@ -69,7 +69,8 @@ class QueryComposer:
         dated = [r.date for r in cite.records if r.date]
         as_of = max(dated) if dated else None
         warnings: list[str] = []
-        measured = result.target.category in (Category.lab, Category.vital, Category.social_history)
+        measured = result.target.category in (Category.lab, Category.vital, Category.social_history,
+                                              Category.encounter)
         if found and measured and as_of and (today - as_of).days > STALE_DAYS and q.operation is Operation.latest:
             text += (f"\n\nThese records are as of {fmt_date(as_of)}, more than a year ago; newer results may "
                      "exist that are not in your records here.")
@@ -198,9 +199,13 @@ class QueryComposer:
         unit = display_unit(recs[0].value.unit) if recs[0].value is not None else "mmHg"
         shown = "/".join(m.text for m in means) + (f" {unit}" if unit else "")
         n = len(recs)
-        text = (f"Your average {in_sentence(name)}{self._window(result)} was **{shown}**: the mean of {n} "
-                f"{count_noun(recs[0].category, n)} from {when(recs[-1])} to {when(recs[0])} {cites(recs, cite)}")
-        text += f" (sum of the values ÷ {n}" + (", top and bottom numbers separately)." if len(means) > 1 else ").")
+        if n == 1:
+            text = (f"There is only one {in_sentence(name)} {count_noun(recs[0].category, 1)}{self._window(result)} "
+                    f"to average: **{shown}** on {when(recs[0])} {cite(recs[0])}.")
+        else:
+            text = (f"Your average {in_sentence(name)}{self._window(result)} {was(name)} **{shown}**: the mean of {n} "
+                    f"{count_noun(recs[0].category, n)} from {when(recs[-1])} to {when(recs[0])} {cites(recs, cite)}")
+            text += f" (sum of the values ÷ {n}" + (", top and bottom numbers separately)." if len(means) > 1 else ").")
         if op.left_out:
             text += f" {op.left_out} other {count_noun(recs[0].category, op.left_out)} in another unit or without " \
                     "a number are left out."

@@ -107,11 +107,18 @@ class Executor:
                 groups.append((self.catalog.concepts[cid].name, self._rows(user_id, sub, one, q.window)))
             return operations.compare_groups(groups, same_concept=False)
         spans = q.windows or (q.window,)
-        taken: set[str] = set()
+        if len(spans) == 2 and spans[1].is_ever:  # "than last year": that window against the latest result
+            every = self._rows(user_id, q, t, Span())
+            latest = every[:1]
+            older = [r for r in self._rows(user_id, q, t, spans[0]) if not latest or r.start != latest[0].start]
+            label = spans[0].label
+            if not older and latest and spans[0].start and spans[0].contains(latest[0].date):
+                # The latest result is itself from that window: compare it with the one before the window.
+                older = [r for r in every if r.date and r.date < spans[0].start]
+                label = f"before {spans[0].label}"
+            return operations.compare_groups([(label, older), (spans[1].label, latest)], same_concept=True)
         for span in spans:
-            rows = [r for r in self._rows(user_id, q, t, span) if r.id not in taken]
-            groups.append((span.label, rows))
-            taken |= {r.id for r in rows[:1]}
+            groups.append((span.label, self._rows(user_id, q, t, span)))
         return operations.compare_groups(groups, same_concept=True)
 
     # context ----------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ def op_first(rows: list[Record], q: Query) -> OpResult:
 def _extreme(rows: list[Record], q: Query, op: Operation) -> OpResult:
     pairs, left = comparable(rows)
     if not pairs:
-        return OpResult(op, [], list(rows), left_out=left)
+        return OpResult(op, [], list(rows), _counted(rows), left_out=left)
     highest = op is Operation.max
     best = max(v for _, v in pairs) if highest else min(v for _, v in pairs)
     return OpResult(op, _ties(pairs, best), [r for r, _ in pairs], left_out=left,
@@ -132,7 +132,7 @@ def op_count(rows: list[Record], q: Query) -> OpResult:
 def op_mean(rows: list[Record], q: Query) -> OpResult:
     pairs, left = comparable(rows)
     if not pairs:
-        return OpResult(Operation.mean, [], list(rows), left_out=left)
+        return OpResult(Operation.mean, [], list(rows), _counted(rows), left_out=left)
     width = len(pairs[0][1])
     out = [*_counted([r for r, _ in pairs], "results averaged"), _left(left)]
     for i in range(width):
@@ -171,7 +171,8 @@ def _delta(new: tuple[float, ...], old: tuple[float, ...], places: int) -> tuple
 def op_change(rows: list[Record], q: Query) -> OpResult:
     pairs, left = comparable(rows)
     if len(pairs) < 2:
-        return OpResult(Operation.change, [r for r, _ in pairs], [r for r, _ in pairs], left_out=left)
+        return OpResult(Operation.change, [r for r, _ in pairs] or list(rows[:0]), list(rows), _counted(rows),
+                        left_out=left)
     latest, latest_v = pairs[0]
     base_kind = q.filters.baseline or "first"
     if base_kind == "previous":
@@ -203,7 +204,7 @@ def op_trend(rows: list[Record], q: Query) -> OpResult:
     pairs, left = comparable(rows)
     dated = [(r, v) for r, v in pairs if r.date is not None]
     if len(dated) < 2 or dated[0][0].date == dated[-1][0].date:
-        return OpResult(Operation.trend, [r for r, _ in dated], [r for r, _ in dated], left_out=left)
+        return OpResult(Operation.trend, [r for r, _ in dated], list(rows), _counted(rows), left_out=left)
     points = [(r.date, v[0]) for r, v in dated if r.date is not None]
     slope = _slope_per_year(points)
     years = (points[0][0] - points[-1][0]).days / 365.25

@@ -121,6 +121,10 @@ class QueryReader:
         if not q.concepts and (m := _ALLERGIC_TO.search(text)) and m.group(1).strip() not in _STOP_TERMS:
             return q.model_copy(update={"category": Category.allergy, "operation": Operation.exists,
                                         "filters": f.model_copy(update={"terms": (m.group(1).strip(),)})})
+        if q.operation is Operation.exists and not q.concepts and q.category in SPELLS and _PRESENT.search(text):
+            # "what conditions do I have?", "do I have any allergies?": the current list.
+            return q.model_copy(update={"operation": Operation.list, "filters": f.model_copy(
+                update={"status": "active" if q.window.is_ever else f.status})})
         if q.operation is Operation.exists and not q.concepts and q.category is None:
             if (m := _EXISTS_TERM.search(re.sub(r"\?", "", text).strip())) and m.group(1) not in _STOP_TERMS:
                 term = m.group(1).strip()

@@ -56,7 +56,7 @@ def target(q: Query, catalog: Catalog, vocab: Vocabulary) -> Target:
         first = concepts[0]
         noun = NOUNS.get(first.category, "records")
         name = " and ".join(c.name for c in concepts)
-        name = f"{name} {noun}" if first.category not in (Category.condition,) else name
+        name = f"{name} {noun}" if first.category in (Category.lab, Category.vital, Category.social_history) else name
         return Target(frozenset(keys), (first.category,), tuple(terms), name, first.category)
     if q.category is Category.encounter:
         name = visit_name(vocab, q.filters.encounter_classes)
