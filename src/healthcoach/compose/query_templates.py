@@ -276,6 +276,8 @@ class QueryComposer:
 
     def _previous(self, result: QueryResult, op: OpResult, cite: Citer) -> str:
         rec, name = op.records[0], self._name(result)
+        if rec.category is Category.encounter:
+            return f"Before that, your previous visit was {visit_line(rec, cite)}."
         return f"Before that, your {in_sentence(name)} {was(name)} **{value_of(rec, result.conversions)}** on " \
                f"{when(rec)} {cite(rec)}."
 

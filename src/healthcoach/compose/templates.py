@@ -152,7 +152,8 @@ class Composer:
             return self._none(ev, f"{name} results"), self._computed(ev), ""
         if ev.plan.offset:
             first = records[0]
-            text = (f"Before that, your {name} was **{_value(first)}** on {fmt_date(first.date)} {cite(first)}.")
+            text = (f"Before that, your {in_sentence(name)} {was(name)} **{_value(first)}** on {fmt_date(first.date)} "
+                    f"{cite(first)}.")
             if len(records) > 1:
                 text += " Earlier still: " + "; ".join(
                     f"{_value(r)} on {fmt_date(r.date)} {cite(r)}" for r in records[1:4]) + "."
