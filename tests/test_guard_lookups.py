@@ -59,7 +59,7 @@ def test_overrides_are_limited_to_treatment_and_diagnosis(tmp_path: Path) -> Non
     data = yaml.safe_load(path.read_text())
     data["patterns"][0]["overrides"] = ["emergency"]
     path.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match="allowed.yaml"):
+    with pytest.raises(ConfigError, match=r"allowed\.yaml"):
         load_policy(copy)
 
 

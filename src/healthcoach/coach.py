@@ -21,8 +21,8 @@ from healthcoach.guardrails import Guardrails, Verdict
 from healthcoach.ingest.chunking import describe, is_active
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.records.models import Category, Record
-from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.engine import QueryEngine
+from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.planner import Intent, Plan, Planner
 from healthcoach.retrieval.query import Query
 from healthcoach.retrieval.retriever import Retriever, latest_per_label

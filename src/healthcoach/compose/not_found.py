@@ -8,7 +8,6 @@ from healthcoach.compose.phrasing import from_source, in_sentence, item_line, pl
 from healthcoach.records.models import CATEGORY_TITLES, Category
 from healthcoach.retrieval.executor import QueryResult
 
-
 # "among your 40 social history records", not "among your 40 social history".
 SCOPES = {Category.social_history: "social history records", Category.pregnancy: "pregnancy records",
           Category.wearable: "wearable records", Category.vital: "vital signs"}

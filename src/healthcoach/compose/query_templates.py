@@ -11,9 +11,9 @@ from healthcoach.compose.citations import Citer, fmt_date
 from healthcoach.compose.not_found import not_found
 from healthcoach.compose.phrasing import (
     bullets,
-    display_label,
     cites,
     count_noun,
+    display_label,
     from_source,
     in_sentence,
     item_line,

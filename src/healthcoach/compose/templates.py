@@ -6,6 +6,7 @@ source, direction of change) and never what it means for the person's health.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -355,8 +356,6 @@ def number_tokens(values: set[str]) -> set[str]:
     out = set()
     for v in values:
         out.add(v)  # as written ('2.20462' in a conversion rule), and normalised below
-        try:
+        with contextlib.suppress(ValueError):
             out.add(format_number(float(v)))
-        except ValueError:
-            pass
     return out

@@ -21,12 +21,16 @@ def tokenize(text: str) -> list[str]:
 
 # Words that say nothing about what a question is after ("what did the doctor say about my ..."), and
 # words so common in records ("blood", "test") that sharing them is no sign of relevance.
-_STOP = frozenset("""a about after again all also am an and any anything are as at be been before being but by can
-could did do does doctor doctors done for from get got had has have how i if in into is it its just last latest
-me more most my no not of on or our out over said say see show should so some tell than that the their them then
-there these they this those to up was we were what when where which while who why will with would you your
-blood test tests level levels result results value values record records recorded number type kind anything
-something ever much many time times please thing things""".split())
+_STOP = frozenset({"a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "anything",
+    "are", "as", "at", "be", "been", "before", "being", "but", "by", "can", "could", "did", "do", "does",
+    "doctor", "doctors", "done", "for", "from", "get", "got", "had", "has", "have", "how", "i", "if", "in",
+    "into", "is", "it", "its", "just", "last", "latest", "me", "more", "most", "my", "no", "not", "of",
+    "on", "or", "our", "out", "over", "said", "say", "see", "show", "should", "so", "some", "tell", "than",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "up", "was",
+    "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you",
+    "your", "blood", "test", "tests", "level", "levels", "result", "results", "value", "values", "record",
+    "records", "recorded", "number", "type", "kind", "something", "ever", "much", "many",
+    "time", "times", "please", "thing", "things"})
 
 
 def _stems(text: str) -> set[str]:

@@ -166,9 +166,9 @@ class Planner:
                 base = Intent.last_event
             plan = self._for_concepts(base, concepts, window, has_wearables)
             trend = bool(_TREND.search(text))
-            metric = WEARABLE_METRIC.get(concepts[0].id)
-            if has_wearables and trend and metric and plan.intent is not Intent.wearable_summary:
-                plan = Plan(Intent.wearable_summary, concepts=(concepts[0].id,), metric=metric, window=window)
+            daily = WEARABLE_METRIC.get(concepts[0].id)
+            if has_wearables and trend and daily and plan.intent is not Intent.wearable_summary:
+                plan = Plan(Intent.wearable_summary, concepts=(concepts[0].id,), metric=daily, window=window)
             if plan.intent is Intent.wearable_summary:
                 plan = replace(plan, trend=trend, weekend_compare=bool(re.search(r"\bweekends?\b|\bweekdays?\b", text)))
             return plan

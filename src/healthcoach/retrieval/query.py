@@ -27,7 +27,7 @@ class Operation(StrEnum):
     first = "first"
     min = "min"
     max = "max"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # the operation's name; it shadows str.count on purpose
     mean = "mean"
     list = "list"
     change = "change"

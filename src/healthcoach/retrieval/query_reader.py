@@ -125,11 +125,10 @@ class QueryReader:
             # "what conditions do I have?", "do I have any allergies?": the current list.
             return q.model_copy(update={"operation": Operation.list, "filters": f.model_copy(
                 update={"status": "active" if q.window.is_ever else f.status})})
-        if q.operation is Operation.exists and not q.concepts and q.category is None:
-            if (m := _EXISTS_TERM.search(re.sub(r"\?", "", text).strip())) and m.group(1) not in _STOP_TERMS:
-                term = m.group(1).strip()
-                if not re.search(r"\b(?:in|on|at|since|during)\b", term):
-                    f = f.model_copy(update={"terms": (term,)})
+        m = _EXISTS_TERM.search(re.sub(r"\?", "", text).strip())
+        if q.operation is Operation.exists and not q.concepts and q.category is None and m \
+                and m.group(1) not in _STOP_TERMS and not re.search(r"\b(?:in|on|at|since|during)\b", m.group(1)):
+            f = f.model_copy(update={"terms": (m.group(1).strip(),)})
         return q.model_copy(update={"filters": f})
 
     def _windows(self, q: Query, text: str, today: date, plan: Plan) -> Query:
