@@ -110,11 +110,7 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
                 f"{fmt_date(max(r.date for r in ev.records if r.date))}, so here is the latest week instead.\n\n"
                 + text)
     if ev.trend is not None and not isinstance(ev.stats, tuple):
-        direction, per_week = ev.trend
-        shown = fmt_metric(metric, abs(per_week), computed)
-        text += (f" Trend: **{direction}**" + (f", a fitted change of about {shown} per week" if direction !=
-                                               "about the same" else "") +
-                 f" (a least-squares line through the {ev.stats.days_with_data} {many} with data).")
+        text += _trend_line(ev.trend, metric, ev.stats.days_with_data, many, computed)
     if ev.note:
         text = f"{ev.note}\n\n{text}"
     text += f"\n\n{many.capitalize()} without data are left out, never counted as zero."
@@ -140,3 +136,11 @@ def _stages(days: list[tuple[date, float, str]], by_id: dict[str, Record], compu
         if vals:
             parts.append(f"{stage} {fmt_metric('sleep', sum(vals) / len(vals), computed)}")
     return f" Average stages: {', '.join(parts)}." if parts else ""
+
+
+def _trend_line(trend: tuple[str, float], metric: str, days: int, many: str, computed: set[str]) -> str:
+    """' Trend: **up**, a fitted change of about 66 steps per week (...)'."""
+    direction, per_week = trend
+    change = "" if direction == "about the same" else \
+        f", a fitted change of about {fmt_metric(metric, abs(per_week), computed)} per week"
+    return f" Trend: **{direction}**{change} (a least-squares line through the {days} {many} with data)."
