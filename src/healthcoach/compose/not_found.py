@@ -4,7 +4,7 @@ many sources, through which date), then the closest thing that does exist, never
 from __future__ import annotations
 
 from healthcoach.compose.citations import Citer, fmt_date
-from healthcoach.compose.phrasing import from_source, in_sentence, item_line, plural, value_of, when
+from healthcoach.compose.phrasing import in_sentence, item_line, plural, value_of, when
 from healthcoach.records.models import CATEGORY_TITLES, Category
 from healthcoach.retrieval.executor import QueryResult
 
@@ -49,11 +49,9 @@ def _closest(result: QueryResult, cite: Citer) -> str:
                           f"{r.label} on {when(r)} {cite(r)}" for r in recs)
         return f" The nearest outside that window: {parts}."
     if kind == "related":
-        r = recs[0]
-        if r.value is None and not r.components:
-            return f" Your records do have a related record: {item_line(r, cite)}."
-        return (f" Your records do have a related record, {result.closest_name}: {value_of(r)} on {when(r)} "
-                f"{cite(r)}, {from_source(r)}.")
+        # The closest concept by name only: a suggestion of what to ask, not a value to read beside the question.
+        name = in_sentence(result.closest_name)
+        return f" Your records do have {name} records; ask \"what's my {name}?\" to see them."
     if kind == "same_words":
         lines = "; ".join(f"{r.label} ({CATEGORY_TITLES[r.category].lower()}, {when(r)}) {cite(r)}" for r in recs)
         return f" Closest in your records by name: {lines}."

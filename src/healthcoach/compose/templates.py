@@ -217,6 +217,9 @@ class Composer:
                 [f"{r.label} ({r.status or 'inactive'}), recorded {fmt_date(r.date)} {cite(r)}" for r in old])
         elif ev.inactive:
             text += f"\n\n{ev.inactive} other {title} in your records are marked resolved, stopped or completed."
+        for section in ev.sections:  # social findings filed as conditions: shown apart, never as conditions
+            text += (f"\n\nAlso recorded as findings, under social history (work, education, safety):\n" +
+                     _bullets([self._item_line(r, cite) for r in section.records]))
         return text, self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 
     def _med_line(self, r: Record, cite: Citer) -> str:

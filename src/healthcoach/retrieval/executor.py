@@ -156,8 +156,11 @@ class Executor:
                     return
         words = self._significant_words(q)
         if words:
+            # Only records no catalog concept claims: another known test is not "the closest" (asked for
+            # A1c, Hemoglobin is a different test), while a Vitamin D3 prescription for "vitamin D" is.
             found = [r for r in self.store.query(user_id, label_terms=words, limit=20)
-                     if r.category not in (Category.document, Category.wearable)]
+                     if r.category not in (Category.document, Category.wearable)
+                     and not any(self.catalog.by_code(k) for k in r.code_keys())]
             if found:
                 result.closest, result.closest_kind = latest_per_label(found)[:3], "same_words"
                 return

@@ -134,8 +134,10 @@ class Retriever:
             chosen = [r for r in found if any(t in r.label.lower() for t in terms)]
             return Evidence(plan, records=latest_per_label(chosen), total=len(latest_per_label(chosen)),
                             searched=f"medication records for {', '.join(plan.terms)}")
+        social: list[Record] = []
         if cat is Category.condition:
-            found = [r for r in found if not (r.category is Category.condition and self.social(r.label))]
+            social = [r for r in latest_per_label(found) if r.category is Category.condition and self.social(r.label)]
+            found = [r for r in found if r not in social]
         if cat in (Category.medication, Category.condition, Category.allergy):
             distinct = latest_per_label(found)
             active = [r for r in distinct if is_active(r)]
@@ -144,6 +146,9 @@ class Retriever:
                 active = [r for r in distinct if codes & set(r.code_keys())]
             ev = Evidence(plan, records=active, total=len(active), inactive=len(distinct) - len(active),
                           searched=f"{CATEGORY_TITLES[cat].lower()} records")
+            current = [r for r in social if is_active(r)]
+            if current and not plan.concepts:  # listed apart: work, school and safety are not conditions
+                ev.sections.append(Section("Social history", current, len(current)))
             if cat is Category.allergy:
                 ev.snippets = [("", r) for r in distinct if r not in active]
             return ev
