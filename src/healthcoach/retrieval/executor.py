@@ -9,7 +9,7 @@ a record with the same words), so the answer can be honest in one line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from healthcoach.compose.units import Converted, can_convert, convert
 from healthcoach.knowledge.catalog import Catalog
@@ -72,7 +72,15 @@ class Executor:
             return True
         if q.operation is Operation.list and not q.window.is_ever:
             return True  # lists in a window: spells for medications/conditions, the window's dates grounded
-        return bool(q.concepts) and not self._rows(user_id, q, target(q, self.catalog, self.vocab), q.window)
+        return bool(q.concepts) and not self._any(user_id, target(q, self.catalog, self.vocab), q.window)
+
+    def _any(self, user_id: str, t: Target, span: Span) -> bool:
+        """Whether any record has the target's codes in the span (one indexed SQL row; cheap)."""
+        if not t.code_keys:
+            return True
+        since = datetime(span.start.year, span.start.month, span.start.day, tzinfo=UTC) if span.start else None
+        until = datetime(span.end.year, span.end.month, span.end.day, tzinfo=UTC) if span.end else None
+        return bool(self.store.query(user_id, code_keys=t.code_keys, since=since, until=until, limit=1))
 
     def run(self, user_id: str, q: Query) -> QueryResult:
         """Execute a query for one user."""
