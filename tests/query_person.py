@@ -119,6 +119,18 @@ def june_bundle() -> Json:
              "vaccineCode": {"coding": [{"system": CVX, "code": "140", "display": "Influenza, seasonal"}]},
              "patient": {"reference": "Patient/p1"}, "occurrenceDateTime": f"{y}-10-15T10:00:00Z"}
             for i, y in enumerate((2020, 2022, 2024))]
+    res += [{"resourceType": "CarePlan", "id": "cp1", "status": "active", "intent": "order",
+             "category": [{"coding": [{"system": "http://hl7.org/fhir/us/core/CodeSystem/careplan-category",
+                                       "code": "assess-plan"}]},
+                          {"coding": [{"system": SNOMED, "code": "698360004",
+                                       "display": "Diabetes self management plan (record artifact)"}]}],
+             "subject": {"reference": "Patient/p1"}, "period": {"start": "2021-05-01T10:00:00Z"},
+             "addresses": [{"reference": "urn:uuid:c1"}],
+             "activity": [{"detail": {"status": "in-progress", "code": {"coding": [
+                 {"system": SNOMED, "code": "160670007", "display": "Diabetic diet (finding)"}]}}}]},
+            {"resourceType": "Goal", "id": "g1", "lifecycleStatus": "active",
+             "description": {"text": "Hemoglobin A1c total in Blood < 7.0"}, "subject": {"reference": "Patient/p1"},
+             "startDate": "2021-05-01"}]
     res += [{"resourceType": "Procedure", "id": "pr1", "status": "completed",
              "code": {"coding": [{"system": SNOMED, "code": "73761001", "display": "Colonoscopy"}]},
              "subject": {"reference": "Patient/p1"}, "performedDateTime": "2022-02-02T10:00:00Z"}]

@@ -204,6 +204,14 @@ def test_maria_doctor_and_mammogram_never_list_a_screening_questionnaire(sample_
         assert not any(re.search(r"HARK|violence|abuse|questionnaire", c.label, re.I) for c in reply.citations)
 
 
+def test_care_plans_and_goals_are_records_too(june: Any) -> None:
+    reply = ask(june, "what are my care plans and goals?")
+    labels = {c.label for c in reply.citations}
+    assert labels == {"Diabetes self management plan (record artifact)", "Hemoglobin A1c total in Blood < 7.0"}
+    reply = ask(june, "did I have a care plan in 2023?")
+    assert "Diabetes self management plan" in reply.text and "for Diabetic renal disease" in reply.text
+
+
 # ───────────── wording ─────────────
 
 def test_wording_and_units_read_as_english(june: Any) -> None:

@@ -25,6 +25,7 @@ COUNT_NOUNS: dict[Category, tuple[str, str]] = {
     Category.pregnancy: ("record", "records"),
     Category.document: ("note", "notes"),
     Category.wearable: ("day", "days"),
+    Category.care_plan: ("plan or goal", "plans and goals"),
 }
 _WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -127,8 +128,10 @@ def item_line(rec: Record, cite: Citer) -> str:
     """One condition, allergy, medication, vaccine or procedure as a list line."""
     if rec.category is Category.encounter:
         return visit_line(rec, cite)
-    if rec.category in (Category.condition, Category.allergy, Category.pregnancy):
+    if rec.category in (Category.condition, Category.allergy, Category.pregnancy, Category.care_plan):
         extra = f"; reaction: {rec.details['reactions']}" if rec.details.get("reactions") else ""
+        if rec.category is Category.care_plan and rec.details.get("reason"):
+            extra = f"; for {display_label(rec.details['reason'])}"
         return f"{display_label(rec.label)} ({status_phrase(rec)}{extra}) {cite(rec)}"
     if rec.category is Category.medication:
         verb = {"MedicationRequest": "prescribed", "MedicationStatement": "reported",

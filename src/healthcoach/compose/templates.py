@@ -199,7 +199,8 @@ class Composer:
             text += ("\n\nFor any question about how much to take or whether to change it, ask your prescriber "
                      "or pharmacist.")
             return text, self._computed(ev), ""
-        active_word = "active " if cat in (Category.medication, Category.condition, Category.allergy) else ""
+        active_word = "active " if cat in (Category.medication, Category.condition, Category.allergy,
+                                             Category.care_plan) else ""
         if not ev.records:
             if ev.inactive:
                 return (f"No {active_word}{title} are recorded right now; {ev.inactive} earlier "
@@ -218,7 +219,7 @@ class Composer:
         elif ev.inactive:
             text += f"\n\n{ev.inactive} other {title} in your records are marked resolved, stopped or completed."
         for section in ev.sections:  # social findings filed as conditions: shown apart, never as conditions
-            text += (f"\n\nAlso recorded as findings, under social history (work, education, safety):\n" +
+            text += ("\n\nAlso recorded as findings, under social history (work, education, safety):\n" +
                      _bullets([self._item_line(r, cite) for r in section.records]))
         return text, self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 
@@ -238,7 +239,7 @@ class Composer:
         return f"{r.label}{more}, recorded {fmt_date(r.date)} {cite(r)}"
 
     def _item_line(self, r: Record, cite: Citer) -> str:
-        since = "since" if r.category in (Category.condition, Category.pregnancy) else "on"
+        since = "since" if r.category in (Category.condition, Category.pregnancy, Category.care_plan) else "on"
         return f"{r.label}, {since} {fmt_date(r.date)} {cite(r)}"
 
     def _category_summary(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:

@@ -47,6 +47,7 @@ def describe(rec: Record) -> str:
         Category.social_history: "social history",
         Category.document: "clinical note",
         Category.wearable: "wearable summary",
+        Category.care_plan: "care plan or goal",
     }[rec.category]
     value = rec.value_display()
     head = f"{when}: {rec.label}"

@@ -426,7 +426,17 @@ MAPPERS: dict[str, Callable[[Json, _Context], Record]] = {
     "Encounter": map_encounter,
     "DiagnosticReport": map_report,
     "DocumentReference": map_document,
+    "CarePlan": lambda res, ctx: _plan(res, ctx, "map_care_plan"),
+    "Goal": lambda res, ctx: _plan(res, ctx, "map_goal"),
 }
+
+
+def _plan(res: Json, ctx: _Context, name: str) -> Record:
+    """records/fhir_plans.py builds on _base above; imported when first called, so either module may load first."""
+    from healthcoach.records import fhir_plans
+
+    mapper: Callable[[Json, _Context], Record] = getattr(fhir_plans, name)
+    return mapper(res, ctx)
 
 
 def birth_date_age(born: date, today: date) -> int:

@@ -45,10 +45,11 @@ CATEGORY_WORDS: list[tuple[str, Category]] = [
     (r"pregnanc(?:y|ies)|prenatal", Category.pregnancy),
     (r"notes?|clinical notes|documents?", Category.document),
     (r"social history", Category.social_history),
+    (r"care ?plans?|treatment plans?|(?:health |care )?goals?", Category.care_plan),
 ]
 _CAT_RE = [(re.compile(rf"\b(?:{p})\b"), c) for p, c in CATEGORY_WORDS]
 LISTABLE = {Category.medication, Category.allergy, Category.immunization, Category.condition,
-            Category.procedure, Category.encounter, Category.pregnancy, Category.document}
+            Category.procedure, Category.encounter, Category.pregnancy, Category.document, Category.care_plan}
 EVENT_CATEGORIES = {Category.immunization, Category.procedure, Category.encounter}
 # Concepts wearables measure day by day → the daily metric they are computed from.
 WEARABLE_METRIC = {"steps": "steps", "sleep_duration": "sleep", "resting_heart_rate": "resting_heart_rate",

@@ -138,7 +138,7 @@ class Retriever:
         if cat is Category.condition:
             social = [r for r in latest_per_label(found) if r.category is Category.condition and self.social(r.label)]
             found = [r for r in found if r not in social]
-        if cat in (Category.medication, Category.condition, Category.allergy):
+        if cat in (Category.medication, Category.condition, Category.allergy, Category.care_plan):
             distinct = latest_per_label(found)
             active = [r for r in distinct if is_active(r)]
             if cat is Category.condition and plan.concepts:

@@ -20,7 +20,7 @@ NOT_GIVEN = {"not-done", "entered-in-error", "cancelled"}
 TERM_CATEGORIES = (Category.condition, Category.procedure, Category.immunization, Category.allergy,
                    Category.medication, Category.pregnancy)
 # Lists where "in 2020" means "active at some time in 2020", not "started in 2020".
-SPELLS = (Category.medication, Category.condition, Category.allergy)
+SPELLS = (Category.medication, Category.condition, Category.allergy, Category.care_plan)
 NOUNS = {Category.lab: "results", Category.vital: "readings", Category.social_history: "records",
          Category.immunization: "doses", Category.procedure: "procedures", Category.condition: "records",
          Category.encounter: "visits", Category.allergy: "records", Category.medication: "records"}
