@@ -188,8 +188,9 @@ class QueryComposer:
             head += f" (showing {len(shown)})" if len(shown) < n else ""
             return f"{head}:\n" + bullets([item_line(r, cite) for r in shown])
         if n == 1:
-            return f"You've had one {what[:-1] if what.endswith('s') else what}{self._window(result)}, " \
-                   f"on {when(recs[0])} {cite(recs[0])}."
+            one = self._visit_kinds(result, 1) if q.category is Category.encounter and not q.concepts else \
+                what.removesuffix("s")
+            return f"You've had one {one}{self._window(result)}, on {when(recs[0])} {cite(recs[0])}."
         return (f"You've had {n} {what}{self._window(result)}, from {when(recs[-1])} {cite(recs[-1])} to "
                 f"{when(recs[0])} {cite(recs[0])}.")
 

@@ -161,7 +161,7 @@ class Composer:
             return text, self._computed(ev), ""
         shown = records[:HISTORY_SHOWN]
         window = f" {ev.plan.window.describe()}" if ev.plan.window else ""
-        head = f"Your {name} results{window}, newest first"
+        head = f"Your {in_sentence(name)} results{window}, newest first"
         head += f" (showing {len(shown)} of {len(records)})" if len(shown) < len(records) else f" ({len(records)})"
         lines = [f"{fmt_date(r.date)}: {_value(r)} {cite(r)}" for r in shown]
         text = f"{head}:\n{_bullets(lines)}"

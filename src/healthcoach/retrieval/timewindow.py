@@ -122,6 +122,9 @@ def parse_window(text: str, today: date) -> Window | None:
         if re.search(r"\bsince\b", t):
             return Window(d, tomorrow, f"since {d.isoformat()}", guessed)
         return Window(d, d + timedelta(days=1), f"on {d.isoformat()}", guessed)
+    if m := re.search(r"\bsince\s+(19\d\d|20\d\d)\b", t):
+        y = int(m.group(1))
+        return Window(date(y, 1, 1), tomorrow, f"since {y}")
     if m := re.search(r"\b(?:in|during|for|of)\s+(19\d\d|20\d\d)\b", t) or re.search(r"\b(19\d\d|20\d\d)\b", t):
         y = int(m.group(1))
         return Window(date(y, 1, 1), date(y + 1, 1, 1), f"in {y}")
