@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from healthcoach.compose.query_engine import QueryEngine
 from healthcoach.knowledge.catalog import load_catalog, load_wellness
 from healthcoach.knowledge.vocabulary import load_vocabulary
-from healthcoach.retrieval.engine import QueryEngine
 from healthcoach.retrieval.planner import Planner
 from healthcoach.retrieval.query import Query
 from healthcoach.retrieval.query_reader import QueryReader

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from healthcoach.coach import evidence_text, own_words
+from healthcoach.compose.grounding import evidence_text, own_words
 from healthcoach.compose.query_templates import QueryComposer
 from healthcoach.compose.templates import number_tokens
 from healthcoach.guardrails.output import OutputGuard
 from healthcoach.guardrails.policy import load_policy
 from healthcoach.knowledge.catalog import load_catalog
-from healthcoach.knowledge.vocabulary import load_vocabulary
+from healthcoach.knowledge.vocabulary import Operation, load_vocabulary
 from healthcoach.records.models import Category, Code, Component, Quantity, Record, Source
 from healthcoach.retrieval import operations
 from healthcoach.retrieval.executor import QueryResult
-from healthcoach.retrieval.query import Filters, Operation, Query, Span
+from healthcoach.retrieval.query import Filters, Query, Span
 from healthcoach.retrieval.selection import target
 
 CATALOG = load_catalog()
@@ -91,7 +91,7 @@ OPS = [Operation.latest, Operation.first, Operation.max, Operation.min, Operatio
 
 
 def _result(q: Query, rows: list[Record]) -> QueryResult:
-    from healthcoach.compose.units import convert
+    from healthcoach.records.units import convert
 
     res = QueryResult(q, target(q, CATALOG, VOCAB), operations.run(rows, q), category_count=7, source_count=1)
     if q.unit:

@@ -10,9 +10,8 @@ import yaml
 
 from healthcoach.errors import ConfigError
 from healthcoach.knowledge.catalog import load_catalog
-from healthcoach.knowledge.vocabulary import load_vocabulary
+from healthcoach.knowledge.vocabulary import Operation, load_vocabulary
 from healthcoach.retrieval.operations import OPERATIONS
-from healthcoach.retrieval.query import Operation
 
 CATALOG = load_catalog()
 VOCAB = load_vocabulary(catalog=CATALOG)
@@ -107,7 +106,7 @@ def test_an_unknown_concept_stops_loading(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_and_uppercase_phrases_stop_loading(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="operaions: Extra inputs"):
+    with pytest.raises(ConfigError, match=r"unknown top-level keys \['operaions'\]"):
         load_vocabulary(_broken(tmp_path, lambda d: d.update(operaions={})))
     with pytest.raises(ConfigError, match="lowercase"):
         load_vocabulary(_broken(tmp_path, lambda d: d["operations"]["max"].append("Highest")))

@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from healthcoach.compose.citations import Citer
-from healthcoach.compose.units import can_convert, convert, display_unit, display_value
 from healthcoach.records.models import Category, Code, Component, Quantity, Record, Source
-from healthcoach.retrieval.query import UNIT_IDS
+from healthcoach.records.units import UNIT_IDS, can_convert, convert, display_unit, display_value
 
 
 @pytest.mark.parametrize(("ucum", "shown"), [

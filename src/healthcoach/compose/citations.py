@@ -6,8 +6,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from healthcoach.compose.units import display_unit, display_value
 from healthcoach.records.models import Record, format_number
+from healthcoach.records.units import display_unit, display_value
 
 
 class Citation(BaseModel):

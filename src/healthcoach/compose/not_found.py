@@ -4,8 +4,9 @@ many sources, through which date), then the closest thing that does exist, never
 from __future__ import annotations
 
 from healthcoach.compose.citations import Citer, fmt_date
-from healthcoach.compose.phrasing import in_sentence, item_line, plural, value_of, when
+from healthcoach.compose.phrasing import item_line, plural, value_of, when
 from healthcoach.records.models import CATEGORY_TITLES, Category
+from healthcoach.records.render import in_sentence
 from healthcoach.retrieval.executor import QueryResult
 
 # "among your 40 social history records", not "among your 40 social history".

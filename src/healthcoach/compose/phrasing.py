@@ -8,8 +8,8 @@ import re
 from collections.abc import Sequence
 
 from healthcoach.compose.citations import Citer, fmt_date
-from healthcoach.compose.units import Converted, display_value
 from healthcoach.records.models import Category, Record
+from healthcoach.records.units import Converted, display_value
 
 # What one record of a category is called when counting ("7 A1c tests", "3 flu shots").
 COUNT_NOUNS: dict[Category, tuple[str, str]] = {
@@ -49,13 +49,6 @@ def count_noun(category: Category | None, n: int) -> str:
     """The noun for n records of a category ('test' or 'tests')."""
     one, many = COUNT_NOUNS.get(category or Category.lab, ("record", "records"))
     return one if n == 1 else many
-
-
-def in_sentence(name: str) -> str:
-    """A display name inside a sentence: 'Blood pressure' → 'blood pressure', 'LDL cholesterol' unchanged."""
-    if len(name) > 1 and name[0].isupper() and name[1].islower():
-        return name[0].lower() + name[1:]
-    return name
 
 
 def is_plural_name(name: str) -> bool:

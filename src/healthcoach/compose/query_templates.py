@@ -15,7 +15,6 @@ from healthcoach.compose.phrasing import (
     count_noun,
     display_label,
     from_source,
-    in_sentence,
     item_line,
     plural,
     small,
@@ -25,12 +24,13 @@ from healthcoach.compose.phrasing import (
     when,
 )
 from healthcoach.compose.templates import STALE_DAYS, Answer
-from healthcoach.compose.units import SHOWN_UNIT, display_unit
 from healthcoach.knowledge.catalog import Catalog
+from healthcoach.knowledge.vocabulary import Operation
 from healthcoach.records.models import Category, Record
+from healthcoach.records.render import in_sentence
+from healthcoach.records.units import SHOWN_UNIT, display_unit
 from healthcoach.retrieval.executor import QueryResult
 from healthcoach.retrieval.operations import LIST_SHOWN, OpResult
-from healthcoach.retrieval.query import Operation
 
 Text = tuple[str, str]  # (answer text, extra grounding text such as the asked window's dates)
 

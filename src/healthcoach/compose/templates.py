@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date
-from healthcoach.compose.phrasing import from_source, in_sentence, was
-from healthcoach.compose.units import display_quantity, display_range, display_value
+from healthcoach.compose.phrasing import from_source, was
+from healthcoach.compose.wearable import wearable_text
 from healthcoach.knowledge.catalog import Catalog, WellnessTopic
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record, format_number
+from healthcoach.records.render import in_sentence
+from healthcoach.records.units import display_quantity, display_range, display_value
 from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.planner import Intent
 
@@ -319,8 +321,6 @@ class Composer:
         return text, self._computed(ev), general
 
     def _wearable_summary(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
-        from healthcoach.compose.wearable import wearable_text
-
         return wearable_text(ev, cite, today, self._none)
 
     def _help(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:

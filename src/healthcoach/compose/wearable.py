@@ -8,6 +8,7 @@ from datetime import date
 from healthcoach.compose.citations import Citer, fmt_date
 from healthcoach.records.models import Record, format_number
 from healthcoach.retrieval.evidence import Evidence
+from healthcoach.wearables.stats import WindowStats
 
 NOUN = {"sleep": ("night", "nights"), "steps": ("day", "days")}
 LABEL = {"sleep": "Sleep", "steps": "Steps", "resting_heart_rate": "Resting heart rate", "heart_rate": "Heart rate",
@@ -39,8 +40,6 @@ def _span(start: date, end: date) -> str:
 def wearable_text(ev: Evidence, cite: Citer, today: date,
                   none: Callable[[Evidence, str], str]) -> tuple[str, set[str], str]:
     """The answer text for a wearable plan."""
-    from healthcoach.wearables.stats import WindowStats
-
     metric = ev.plan.metric or "steps"
     label = LABEL.get(metric, metric.replace("_", " ").capitalize())
     computed: set[str] = set()
@@ -111,8 +110,7 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
                 + text)
     if ev.trend is not None and not isinstance(ev.stats, tuple):
         text += _trend_line(ev.trend, metric, ev.stats.days_with_data, many, computed)
-    if ev.note:
-        text = f"{ev.note}\n\n{text}"
+    text = _how_read(ev) + text
     text += f"\n\n{many.capitalize()} without data are left out, never counted as zero."
     # The window's own dates are the question's, not a record's: they are grounded by the plan.
     spans = list(ev.stats) if isinstance(ev.stats, tuple) else [ev.stats]
@@ -144,3 +142,15 @@ def _trend_line(trend: tuple[str, float], metric: str, days: int, many: str, com
     change = "" if direction == "about the same" else \
         f", a fitted change of about {fmt_metric(metric, abs(per_week), computed)} per week"
     return f" Trend: **{direction}**{change} (a least-squares line through the {days} {many} with data)."
+
+
+def _how_read(ev: Evidence) -> str:
+    """How the question was read when that matters: a year chosen for a yearless date, steps for distance."""
+    out = ""
+    asked = ev.plan.window
+    if ev.instead_of:
+        out += f"Your wearable data has no {ev.instead_of}, so here are your steps instead.\n\n"
+    if ev.year_read and asked is not None:
+        out += (f"You didn't say which year; your wearable data for that date is from {ev.year_read}, so this is "
+                f"{_span(asked.start, asked.last_day)}.\n\n")
+    return out

@@ -8,6 +8,7 @@ longest phrase first, so "most recent" is never read as "most".
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -15,10 +16,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from healthcoach.errors import ConfigError
 from healthcoach.knowledge._validate import normalize_text, phrase_regex, validate_phrases
-from healthcoach.knowledge.catalog import Catalog, _default, _reason, _UniqueKeyLoader
-from healthcoach.retrieval.query import UNIT_IDS, Operation
+from healthcoach.knowledge._yaml import packaged, read_mapping, reason
+from healthcoach.knowledge.catalog import Catalog
+from healthcoach.records.units import UNIT_IDS
 
 _MODEL = ConfigDict(extra="forbid", frozen=True)
+
+
+class Operation(StrEnum):
+    """What to compute over the matching records."""
+
+    latest = "latest"
+    first = "first"
+    min = "min"
+    max = "max"
+    count = "count"  # type: ignore[assignment]  # the operation's name; it shadows str.count on purpose
+    mean = "mean"
+    list = "list"
+    change = "change"
+    trend = "trend"
+    nth_previous = "nth_previous"
+    compare = "compare"
+    exists = "exists"
 
 
 def _norm(phrase: str) -> str:
@@ -186,19 +205,12 @@ def load_vocabulary(path: Path | None = None, catalog: Catalog | None = None) ->
     """Load and validate the query vocabulary (default: the packaged query_words.yaml).
 
     With a catalog, every concept id it names (higher_is_better, label_terms) must exist."""
-    import yaml
-
-    path = path or _default("query_words.yaml")
+    path = path or packaged("query_words.yaml")
+    keys = set(VocabularyFile.model_fields) - {"version"}
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from e
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from e
-    try:
-        data = VocabularyFile.model_validate(raw)
+        data = VocabularyFile.model_validate(read_mapping(path, keys))
     except ValidationError as e:
-        raise ConfigError(f"{path}: {_reason(e)}") from e
+        raise ConfigError(f"{path}: {reason(e)}") from e
     if catalog is not None:
         for cid in (*data.higher_is_better, *data.label_terms):
             if cid not in catalog:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from healthcoach.compose.units import Converted, can_convert, convert
 from healthcoach.knowledge.catalog import Catalog
-from healthcoach.knowledge.vocabulary import Vocabulary
+from healthcoach.knowledge.vocabulary import Operation, Vocabulary
 from healthcoach.records.models import Category, Record
+from healthcoach.records.units import Converted, can_convert, convert
 from healthcoach.retrieval import operations
 from healthcoach.retrieval.operations import OpResult
-from healthcoach.retrieval.query import Operation, Query, Span
+from healthcoach.retrieval.query import Query, Span
 from healthcoach.retrieval.selection import SPELLS, Target, fetch, latest_per_label, narrow, target
 from healthcoach.store.records import RecordStore
 

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from healthcoach.knowledge.vocabulary import Operation
 from healthcoach.records.models import Record, format_number
-from healthcoach.retrieval.query import Operation, Query
+from healthcoach.retrieval.query import Query
 
 SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
 LIST_SHOWN = 12  # list items an answer shows before "showing 12 of N"

@@ -9,36 +9,18 @@ it; `healthcoach ask --json` shows it, so anyone can see how a question was read
 from __future__ import annotations
 
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from healthcoach.knowledge.vocabulary import Operation
 from healthcoach.records.models import Category
+from healthcoach.records.units import UnitId
 from healthcoach.retrieval.timewindow import Window
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-class Operation(StrEnum):
-    """What to compute over the matching records."""
-
-    latest = "latest"
-    first = "first"
-    min = "min"
-    max = "max"
-    count = "count"  # type: ignore[assignment]  # the operation's name; it shadows str.count on purpose
-    mean = "mean"
-    list = "list"
-    change = "change"
-    trend = "trend"
-    nth_previous = "nth_previous"
-    compare = "compare"
-    exists = "exists"
-
-
-UnitId = Literal["lb", "kg", "ft_in", "cm", "degF", "Cel", "mmol/L", "mg/dL"]
-UNIT_IDS: tuple[str, ...] = ("lb", "kg", "ft_in", "cm", "degF", "Cel", "mmol/L", "mg/dL")
 
 
 class Span(BaseModel):

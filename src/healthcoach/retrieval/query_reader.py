@@ -9,10 +9,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 from healthcoach.knowledge.catalog import Catalog
-from healthcoach.knowledge.vocabulary import Vocabulary
+from healthcoach.knowledge.vocabulary import Operation, Vocabulary
 from healthcoach.records.models import Category
+from healthcoach.records.render import in_sentence
+from healthcoach.records.units import CONVERTIBLE
 from healthcoach.retrieval.planner import Intent, Plan
-from healthcoach.retrieval.query import Filters, Operation, Query, Span
+from healthcoach.retrieval.query import Filters, Query, Span
 from healthcoach.retrieval.selection import SPELLS
 
 # Window words are not operation words: "last year" is a window, "last" alone means latest.
@@ -156,8 +158,6 @@ class QueryReader:
         if asked is not None:
             return q.model_copy(update={"unit": asked[0], "words": (*q.words, asked[1])})
         if q.concepts:
-            from healthcoach.compose.units import CONVERTIBLE
-
             for quantity, concept_ids in CONVERTIBLE.items():
                 if q.concepts[0] in concept_ids and quantity in self.preferred:
                     return q.model_copy(update={"unit": self.preferred[quantity]})
@@ -165,8 +165,6 @@ class QueryReader:
 
     def _alternatives(self, q: Query) -> tuple[str, ...]:
         """Other readings worth offering ('list my visits' after the latest visit)."""
-        from healthcoach.compose.phrasing import in_sentence
-
         out: list[str] = []
         if q.category is Category.encounter and q.operation is Operation.latest and q.filters.field == "value":
             out.append("list my visits")

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from healthcoach.ingest.chunking import is_active
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.knowledge.vocabulary import Vocabulary
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record
+from healthcoach.records.render import is_active
 from healthcoach.retrieval.query import Query, Span
 from healthcoach.store.records import RecordStore
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from healthcoach.compose.citations import fmt_date
 from healthcoach.records.models import Record
 from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.planner import Plan
@@ -21,14 +20,13 @@ def wearable_evidence(found: list[Record], plan: Plan, today: date) -> Evidence:
     """Evidence for a wearable plan from the user's wearable records."""
     metric = plan.metric or "steps"
     mine = [r for r in found if r.details.get("metric") == metric]
-    note = ""
+    instead_of = None
     if not mine and metric == "distance":
         steps = [r for r in found if r.details.get("metric") == "steps"]
         if steps:
-            mine, metric, plan = steps, "steps", replace(plan, metric="steps")
-            note = "Your wearable data has no distance, so here are your steps instead."
+            mine, metric, plan, instead_of = steps, "steps", replace(plan, metric="steps"), "distance"
     ev = Evidence(plan, searched=f"daily {metric.replace('_', ' ')} records from wearables", total=len(mine),
-                  note=note)
+                  instead_of=instead_of)
     if not mine:
         return ev
     window = _in_data_span(plan.window, mine, ev)
@@ -59,10 +57,7 @@ def _in_data_span(window: Window | None, mine: list[Record], ev: Evidence) -> Wi
     for year in sorted({r.date.year for r in mine if r.date}, reverse=True):
         moved = window.in_year(year)
         if any(r.date and moved.start <= r.date < moved.end for r in mine):
-            ev.plan = replace(ev.plan, window=moved)
-            ev.note = (f"You didn't say which year; your wearable data for that date is from {year}, so this is "
-                       f"{fmt_date(moved.start)}" + (f" to {fmt_date(moved.last_day)}." if moved.last_day != moved.start
-                                                      else "."))
+            ev.plan, ev.year_read = replace(ev.plan, window=moved), year
             return moved
     return window
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from healthcoach.records.models import Quantity, Record, ReferenceRange, blood_pressure, format_number
 
+UnitId = Literal["lb", "kg", "ft_in", "cm", "degF", "Cel", "mmol/L", "mg/dL"]
+UNIT_IDS: tuple[str, ...] = ("lb", "kg", "ft_in", "cm", "degF", "Cel", "mmol/L", "mg/dL")
 # UCUM (as exports write it) → what a person reads. Annotations alone ({score}, {#}) show no unit.
 DISPLAY_UNITS: dict[str, str] = {
     "mm[Hg]": "mmHg",
