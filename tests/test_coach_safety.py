@@ -39,7 +39,7 @@ class Recorder:
     ("I have crushing chest pain and my left arm is numb", "escalate", "emergency"),
     ("I want to end my life tonight", "escalate", "self_harm"),
     ("Should I double my lisinopril?", "redirect", "treatment"),
-    ("Do I have diabetes?", "redirect", "diagnosis"),
+    ("I keep getting thirsty at night, do I have diabetes?", "redirect", "diagnosis"),
 ])
 def test_blocked_messages_never_reach_retrieval_or_a_model(maria: Any, monkeypatch: pytest.MonkeyPatch,
                                                            message: str, action: str, category: str) -> None:

@@ -72,7 +72,7 @@ def test_must_answer(guards: Guardrails, text: str) -> None:
     [
         ("should I stop my statin?", "treatment", "treatment"),
         ("how much ibuprofen can I take with my lisinopril?", "treatment", "treatment"),
-        ("do I have diabetes?", "diagnosis", "diagnosis"),
+        ("I'm always thirsty and tired, do I have diabetes?", "diagnosis", "diagnosis"),
         ("is this mole cancer", "diagnosis", "diagnosis"),
         ("I have crushing chest pain", "emergency", "emergency"),
         ("my toddler swallowed my pills", "emergency", "poisoning"),
@@ -140,7 +140,7 @@ def test_response_texts(guards: Guardrails) -> None:
     poisoning = guards.response_text(guards.check_input("my kid drank bleach"))
     assert "1-800-222-1222" in poisoning and "911" in poisoning.splitlines()[0]
     assert "prescriber" in guards.response_text(guards.check_input("should I stop my statin?"))
-    assert "diagnose" in guards.response_text(guards.check_input("do I have diabetes?"))
+    assert "diagnose" in guards.response_text(guards.check_input("I'm always thirsty, do I have diabetes?"))
     assert guards.response_text(guards.check_input("what is A1c?")) == ""
 
 

@@ -16,6 +16,7 @@ from healthcoach.compose.care import with_care
 from healthcoach.compose.citations import Citer
 from healthcoach.compose.grounding import evidence_text, own_words
 from healthcoach.compose.llm import LLMComposer, LLMRun
+from healthcoach.compose.query_engine import QueryEngine
 from healthcoach.compose.redirects import records_off_text, redirect_text, unchecked_answer_text
 from healthcoach.compose.rephrase import LLMJob, llm_job
 from healthcoach.compose.reply import Reply, Turn, turns
@@ -46,6 +47,7 @@ class Coach:
     llm: LLMComposer | None = None  # None: template answers only (behaviour exactly as without an LLM)
     llm_remote: bool = False  # compose.llm.is_remote(settings.llm): prompts leave this machine
     llm_observer: Callable[[LLMRun], None] | None = None  # eval hook, e.g. LLMStats.add
+    queries: QueryEngine | None = None  # typed queries (operations, units, visits); None: intent templates only
 
     def ask(self, user_id: str, message: str, history: Sequence[Turn | str] = ()) -> Reply:
         """Answer a message for a user, given the conversation so far (oldest first)."""
@@ -107,15 +109,19 @@ class Coach:
         meds = self.retriever.medication_names(user_id) if records_on else []
         has_wearables = records_on and bool(self.store.record_counts(user_id).get("wearable"))
         plan = self.planner.plan(message, today, user_turns, has_wearables=has_wearables, medications=meds)
+        query = self.queries.read(message, plan, today, user_turns, has_wearables) if self.queries else None
         if user is None or not records_on:
-            reply, job = self._general_only(user_id, plan, today, user is None), None
-        else:
-            evidence = self.retriever.retrieve(user_id, plan, message, today)
-            answer = self.composer.compose(evidence, today)
-            reply = self._checked(answer, plan)
-            job = None if self.llm is None else llm_job(reply, answer, message, history, self.llm_remote,
-                                                         bool(user.remote_llm))
-        return reply, job
+            reply = self._general_only(user_id, plan, today, user is None)
+            reply.query = query
+            return reply, None
+        answer = self.queries.answer(user_id, query, plan.intent.value, today) if self.queries and query else None
+        if answer is None:
+            answer = self.composer.compose(self.retriever.retrieve(user_id, plan, message, today), today)
+        reply = self._checked(answer, plan)
+        reply.query = query
+        if self.llm is None:
+            return reply, None
+        return reply, llm_job(reply, answer, message, history, self.llm_remote, bool(user.remote_llm))
 
     def _user(self, user_id: str) -> UserRow | None:
         try:

@@ -12,12 +12,17 @@ from healthcoach.chat import ChatService
 from healthcoach.coach import Coach
 from healthcoach.compose.llm import LLMComposer, build_chat_model, is_remote
 from healthcoach.compose.prompts import Prompts
+from healthcoach.compose.query_engine import QueryEngine
+from healthcoach.compose.query_templates import QueryComposer
 from healthcoach.compose.templates import Composer
 from healthcoach.guardrails import Guardrails
 from healthcoach.ingest.pipeline import Ingestor
-from healthcoach.knowledge.catalog import load_catalog, load_wellness
+from healthcoach.knowledge.catalog import Catalog, load_catalog, load_wellness
+from healthcoach.knowledge.vocabulary import Vocabulary, load_vocabulary
+from healthcoach.retrieval.executor import Executor
 from healthcoach.retrieval.hybrid import HybridSearch
 from healthcoach.retrieval.planner import Planner
+from healthcoach.retrieval.query_reader import QueryReader
 from healthcoach.retrieval.retriever import Retriever
 from healthcoach.settings import Settings
 from healthcoach.store.embeddings import Embedder
@@ -62,12 +67,22 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     guards = Guardrails.load(settings.guardrails_dir, embedder=stores.embedder, cache_dir=settings.cache,
                              region=settings.region)
     hybrid = HybridSearch(stores.vectors)
-    retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k)
+    vocab = load_vocabulary(catalog=catalog)
+    retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k,
+                          social=vocab.is_social_finding, min_similarity=settings.retrieval.min_similarity)
     chat = build_chat_model(settings.llm)  # None for provider 'none'; ConfigError if the extra is missing
     llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards) if chat is not None else None
-    return Coach(stores.records, Planner(catalog, wellness), retriever,
-                 Composer(catalog, wellness, settings.retrieval.list_limit), guards,
-                 llm=llm, llm_remote=is_remote(settings.llm))
+    planner = Planner(catalog, wellness)
+    return Coach(stores.records, planner, retriever, Composer(catalog, wellness, settings.retrieval.list_limit),
+                 guards, llm=llm, llm_remote=is_remote(settings.llm),
+                 queries=build_query_engine(settings, stores.records, catalog, vocab, planner))
+
+
+def build_query_engine(settings: Settings, store: RecordStore, catalog: Catalog, vocab: Vocabulary,
+                       planner: Planner) -> QueryEngine:
+    """The typed-query path: reader (with the user's preferred units), executor, per-operation templates."""
+    reader = QueryReader(catalog, vocab, settings.display.preferred_units())
+    return QueryEngine(planner, reader, Executor(store, catalog, vocab), QueryComposer(catalog))
 
 
 @dataclass

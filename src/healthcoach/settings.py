@@ -51,6 +51,26 @@ class IngestSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     top_k: int = Field(8, ge=1, le=100, description="Chunks retrieved per question before fusion.")
     list_limit: int = Field(10, ge=1, le=200, description="Items shown per section before 'showing N of M'.")
+    min_similarity: float = Field(
+        0.55, ge=0.0, le=1.0,
+        description="A search result is shown only when it shares a content word with the question or the two "
+        "are at least this similar (cosine of their embeddings); otherwise the answer says nothing matched "
+        "instead of listing unrelated records.")
+
+
+class DisplaySettings(BaseModel):
+    weight_unit: Literal["kg", "lb"] | None = Field(
+        None, description="Show weights in this unit (converted, with the recorded value beside it); "
+        "default: as recorded.")
+    height_unit: Literal["cm", "ft_in"] | None = Field(None, description="Show heights in cm or feet and inches.")
+    temperature_unit: Literal["Cel", "degF"] | None = Field(None, description="Show temperatures in °C or °F.")
+    glucose_unit: Literal["mg/dL", "mmol/L"] | None = Field(None, description="Show blood glucose in mg/dL or mmol/L.")
+
+    def preferred_units(self) -> dict[str, str]:
+        """Quantity (mass, length, temperature, glucose) → unit id, for the units set."""
+        chosen = {"mass": self.weight_unit, "length": self.height_unit, "temperature": self.temperature_unit,
+                  "glucose": self.glucose_unit}
+        return {k: v for k, v in chosen.items() if v}
 
 
 class LLMSettings(BaseModel):
@@ -97,6 +117,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api: APISettings = Field(default_factory=APISettings)
 

@@ -24,6 +24,7 @@ def reply_json(reply: Reply) -> dict[str, object]:
         "citations": [c.model_dump(include={"record_id", "date", "label", "value", "unit", "source"})
                       for c in reply.citations],
         "intent": reply.intent,
+        "query": reply.query.model_dump(mode="json") if reply.query else None,
         "blocked": reply.blocked,
         "category": reply.category,
         "action": reply.action,

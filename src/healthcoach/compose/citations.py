@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from healthcoach.records.models import Record, format_number
+from healthcoach.records.units import display_unit, display_value
 
 
 class Citation(BaseModel):
@@ -33,12 +34,11 @@ class Citer:
         """'[n]' for a record."""
         if rec.id not in self._by_id:
             value: str | None
-            unit = rec.value.unit if rec.value else None
+            unit: str | None = display_unit(rec.value.unit) or None if rec.value else None
             if rec.value is not None and not rec.components:
                 value = format_number(rec.value.value)
-            else:
-                value = rec.value_display() or None
-                unit = None if value and "mmHg" in value else unit
+            else:  # the displayed value already carries its unit ('420 min', '128/82 mmHg'): never twice
+                value, unit = display_value(rec) or None, None
             self._by_id[rec.id] = Citation(
                 n=len(self._by_id) + 1,
                 record_id=rec.id,

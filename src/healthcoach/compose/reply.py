@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from healthcoach.compose.citations import Citation
+from healthcoach.retrieval.query import Query
 
 
 class Turn(BaseModel):
@@ -25,6 +26,7 @@ class Reply(BaseModel):
     text: str = Field(description="The answer, with [n] citation markers.")
     citations: list[Citation] = Field(default_factory=list)
     intent: str = Field(description="What the planner understood: latest_value, list, ... or 'blocked'.")
+    query: Query | None = Field(None, description="The typed query the question was read as (None when blocked).")
     blocked: bool = Field(False, description="True when a safety policy redirected the message.")
     category: str = Field("allowed", description="Safety category acted on: allowed, emergency, self_harm, "
                           "treatment, diagnosis, other_harm.")

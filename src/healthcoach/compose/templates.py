@@ -6,17 +6,23 @@ source, direction of change) and never what it means for the person's health.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date
+from healthcoach.compose.phrasing import from_source, was
 from healthcoach.compose.wearable import wearable_text
 from healthcoach.knowledge.catalog import Catalog, WellnessTopic
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record, format_number
+from healthcoach.records.render import in_sentence
+from healthcoach.records.units import display_quantity, display_range, display_value
 from healthcoach.retrieval.evidence import Evidence
 from healthcoach.retrieval.planner import Intent
 
 STALE_DAYS = 365
+# "Your most recent visit was ...": one event of a category, in words.
+EVENT_NOUNS = {Category.encounter: "visit", Category.procedure: "procedure", Category.immunization: "vaccine"}
 HISTORY_SHOWN = 12
 EXAMPLES = [
     "What's my A1c?",
@@ -43,7 +49,7 @@ class Answer:
 
 
 def _value(rec: Record) -> str:
-    return rec.value_display() or rec.text or "recorded"
+    return display_value(rec) or rec.text or "recorded"
 
 
 def _direction(new: Record, old: Record) -> str:
@@ -51,10 +57,10 @@ def _direction(new: Record, old: Record) -> str:
         return ""
     a, b = round(old.value.value, 2), round(new.value.value, 2)
     if b > a:
-        return f"up from {old.value.display()}"
+        return f"up from {display_quantity(old.value)}"
     if b < a:
-        return f"down from {old.value.display()}"
-    return f"unchanged from {old.value.display()}"
+        return f"down from {display_quantity(old.value)}"
+    return f"unchanged from {display_quantity(old.value)}"
 
 
 def _words(n: int) -> str:
@@ -79,6 +85,9 @@ class Composer:
         text, computed, general = fn(ev, cite, today)
         if ev.newest:  # "through <date>" in not-found answers states the newest date the store holds
             general += f" {ev.newest.isoformat()} {fmt_date(ev.newest)}"
+        if ev.plan.window is not None:  # the asked window's own dates are the question's, not a record's
+            w = ev.plan.window
+            general += f" {w.start.isoformat()} {w.last_day.isoformat()} {fmt_date(w.start)} {fmt_date(w.last_day)}"
         dated = [r.date for r in cite.records if r.date]
         as_of = max(dated) if dated else None
         warnings: list[str] = []
@@ -114,15 +123,16 @@ class Composer:
             # Two results with the same timestamp (e.g. a repeated test): neither is "the latest" alone.
             rest = [r for r in rest if r not in same_time]
             values = "; ".join(f"**{_value(r)}** {cite(r)}" for r in [latest, *same_time])
-            text = (f"Your most recent {name} results are from {fmt_date(latest.date)}, when "
-                    f"{_words(len(same_time) + 1)} were recorded: {values}, from {latest.source.display()}.")
+            text = (f"Your most recent {in_sentence(name)} results are from {fmt_date(latest.date)}, when "
+                    f"{_words(len(same_time) + 1)} were recorded: {values}, {from_source(latest)}.")
         elif latest.value is None and not latest.components:
-            text = f"Your most recent {name} record says **{_value(latest)}**, recorded on {fmt_date(latest.date)} {cite(latest)}."
+            text = (f"Your most recent {in_sentence(name)} record says **{_value(latest)}**, recorded on "
+                    f"{fmt_date(latest.date)} {cite(latest)}.")
         else:
-            text = f"Your most recent {name} was **{_value(latest)}** on {fmt_date(latest.date)} {cite(latest)}"
-            text += f", from {latest.source.display()}."
-        if latest.reference_range and latest.reference_range.display():
-            text += f" The lab's reference range is {latest.reference_range.display()}."
+            text = (f"Your most recent {in_sentence(name)} {was(name)} **{_value(latest)}** on "
+                    f"{fmt_date(latest.date)} {cite(latest)}, {from_source(latest)}.")
+        if latest.reference_range and display_range(latest.reference_range):
+            text += f" The lab's reference range is {display_range(latest.reference_range)}."
         if latest.interpretation:
             text += f" The lab marked this result \"{latest.interpretation}\"."
         if rest:
@@ -145,14 +155,15 @@ class Composer:
             return self._none(ev, f"{name} results"), self._computed(ev), ""
         if ev.plan.offset:
             first = records[0]
-            text = (f"Before that, your {name} was **{_value(first)}** on {fmt_date(first.date)} {cite(first)}.")
+            text = (f"Before that, your {in_sentence(name)} {was(name)} **{_value(first)}** on {fmt_date(first.date)} "
+                    f"{cite(first)}.")
             if len(records) > 1:
                 text += " Earlier still: " + "; ".join(
                     f"{_value(r)} on {fmt_date(r.date)} {cite(r)}" for r in records[1:4]) + "."
             return text, self._computed(ev), ""
         shown = records[:HISTORY_SHOWN]
         window = f" {ev.plan.window.describe()}" if ev.plan.window else ""
-        head = f"Your {name} results{window}, newest first"
+        head = f"Your {in_sentence(name)} results{window}, newest first"
         head += f" (showing {len(shown)} of {len(records)})" if len(shown) < len(records) else f" ({len(records)})"
         lines = [f"{fmt_date(r.date)}: {_value(r)} {cite(r)}" for r in shown]
         text = f"{head}:\n{_bullets(lines)}"
@@ -163,12 +174,12 @@ class Composer:
         return text, self._computed(ev) | {str(len(shown)), str(len(records))}, ""
 
     def _last_event(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
-        name = self._name(ev) if ev.plan.concepts else CATEGORY_TITLES[ev.plan.category or Category.encounter].lower()
+        name = self._name(ev) if ev.plan.concepts else EVENT_NOUNS.get(ev.plan.category or Category.encounter, "record")
         if not ev.records:
-            return self._none(ev, f"{name} records"), self._computed(ev), ""
+            return self._none(ev, f"{in_sentence(name)} records"), self._computed(ev), ""
         last, *rest = ev.records
         where = last.details.get("provider") or last.source.organization
-        text = f"Your most recent {name} was on **{fmt_date(last.date)}** {cite(last)}: {last.label}"
+        text = f"Your most recent {in_sentence(name)} was on **{fmt_date(last.date)}** {cite(last)}: {last.label}"
         text += f", at {where}." if where else "."
         total = len(ev.records)
         if rest:
@@ -190,7 +201,8 @@ class Composer:
             text += ("\n\nFor any question about how much to take or whether to change it, ask your prescriber "
                      "or pharmacist.")
             return text, self._computed(ev), ""
-        active_word = "active " if cat in (Category.medication, Category.condition, Category.allergy) else ""
+        active_word = "active " if cat in (Category.medication, Category.condition, Category.allergy,
+                                             Category.care_plan) else ""
         if not ev.records:
             if ev.inactive:
                 return (f"No {active_word}{title} are recorded right now; {ev.inactive} earlier "
@@ -208,6 +220,9 @@ class Composer:
                 [f"{r.label} ({r.status or 'inactive'}), recorded {fmt_date(r.date)} {cite(r)}" for r in old])
         elif ev.inactive:
             text += f"\n\n{ev.inactive} other {title} in your records are marked resolved, stopped or completed."
+        for section in ev.sections:  # social findings filed as conditions: shown apart, never as conditions
+            text += ("\n\nAlso recorded as findings, under social history (work, education, safety):\n" +
+                     _bullets([self._item_line(r, cite) for r in section.records]))
         return text, self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 
     def _med_line(self, r: Record, cite: Citer) -> str:
@@ -226,7 +241,7 @@ class Composer:
         return f"{r.label}{more}, recorded {fmt_date(r.date)} {cite(r)}"
 
     def _item_line(self, r: Record, cite: Citer) -> str:
-        since = "since" if r.category in (Category.condition, Category.pregnancy) else "on"
+        since = "since" if r.category in (Category.condition, Category.pregnancy, Category.care_plan) else "on"
         return f"{r.label}, {since} {fmt_date(r.date)} {cite(r)}"
 
     def _category_summary(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
@@ -247,7 +262,8 @@ class Composer:
         lines, general = [], []
         for r in ev.records[: self.list_limit * 2]:
             concept = next((self.catalog.by_code(k) for k in r.code_keys() if self.catalog.by_code(k)), None)
-            rng = f"; lab's range {r.reference_range.display()}" if r.reference_range and r.reference_range.display() else ""
+            rng = f"; lab's range {display_range(r.reference_range)}" if r.reference_range and display_range(
+                r.reference_range) else ""
             flag = f"; marked \"{r.interpretation}\" by the lab" if r.interpretation else ""
             what = f" — {concept.explanation.split('. ')[0].rstrip('.')}." if concept else ""
             general.append(what)
@@ -275,6 +291,9 @@ class Composer:
                 lines = [f"{r.label} {cite(r)}" for r in shown]
             elif "immunization" in s.title.lower():
                 lines = [f"{r.label}: last {fmt_date(r.date)} {cite(r)}" for r in shown]
+            elif "social" in s.title.lower():
+                lines = [f"{r.label}: {_value(r)} ({fmt_date(r.date)}) {cite(r)}" if r.category is
+                         Category.social_history else self._item_line(r, cite) for r in shown]
             else:
                 lines = [self._item_line(r, cite) for r in shown]
             parts.append(f"**{s.title}** ({count})\n{_bullets(lines)}")
@@ -340,8 +359,7 @@ def number_tokens(values: set[str]) -> set[str]:
     """Normalise computed numbers for the output guard ('7.20' → '7.2')."""
     out = set()
     for v in values:
-        try:
+        out.add(v)  # as written ('2.20462' in a conversion rule), and normalised below
+        with contextlib.suppress(ValueError):
             out.add(format_number(float(v)))
-        except ValueError:
-            out.add(v)
     return out

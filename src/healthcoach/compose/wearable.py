@@ -108,6 +108,9 @@ def wearable_text(ev: Evidence, cite: Citer, today: date,
         text = (f"There is no {label.lower()} data for {asked.describe()}; your latest wearable data ends "
                 f"{fmt_date(max(r.date for r in ev.records if r.date))}, so here is the latest week instead.\n\n"
                 + text)
+    if ev.trend is not None and not isinstance(ev.stats, tuple):
+        text += _trend_line(ev.trend, metric, ev.stats.days_with_data, many, computed)
+    text = _how_read(ev) + text
     text += f"\n\n{many.capitalize()} without data are left out, never counted as zero."
     # The window's own dates are the question's, not a record's: they are grounded by the plan.
     spans = list(ev.stats) if isinstance(ev.stats, tuple) else [ev.stats]
@@ -131,3 +134,23 @@ def _stages(days: list[tuple[date, float, str]], by_id: dict[str, Record], compu
         if vals:
             parts.append(f"{stage} {fmt_metric('sleep', sum(vals) / len(vals), computed)}")
     return f" Average stages: {', '.join(parts)}." if parts else ""
+
+
+def _trend_line(trend: tuple[str, float], metric: str, days: int, many: str, computed: set[str]) -> str:
+    """' Trend: **up**, a fitted change of about 66 steps per week (...)'."""
+    direction, per_week = trend
+    change = "" if direction == "about the same" else \
+        f", a fitted change of about {fmt_metric(metric, abs(per_week), computed)} per week"
+    return f" Trend: **{direction}**{change} (a least-squares line through the {days} {many} with data)."
+
+
+def _how_read(ev: Evidence) -> str:
+    """How the question was read when that matters: a year chosen for a yearless date, steps for distance."""
+    out = ""
+    asked = ev.plan.window
+    if ev.instead_of:
+        out += f"Your wearable data has no {ev.instead_of}, so here are your steps instead.\n\n"
+    if ev.year_read and asked is not None:
+        out += (f"You didn't say which year; your wearable data for that date is from {ev.year_read}, so this is "
+                f"{_span(asked.start, asked.last_day)}.\n\n")
+    return out

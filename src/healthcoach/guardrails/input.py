@@ -127,9 +127,12 @@ class InputGuard:
             return Verdict(action="escalate", category="emergency", response_key=red.response_key,
                            reason=red.reason, score=1.0)
         hits = [h for t in texts for h in self._pattern_hits(t)]
+        allowing = next((p for p, rx in self._allow if rx.search(text)), None)
+        allow = allowing.name if allowing else None
+        if allowing is not None and allowing.overrides:  # a record look-up, not a diagnosis/dose question
+            hits = [h for h in hits if h.category not in allowing.overrides]
         if red is not None:
             hits.insert(0, _Hit(category="self_harm", reason=red.reason, score=1.0, response_key=red.response_key))
-        allow = next((p.name for p, rx in self._allow if rx.search(text)), None)
         # Care is read from this message alone: "should I worry?" after a red flag is still that red flag.
         care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(text)), None))
         if allow is None:

@@ -81,12 +81,21 @@ class Category(SourcedExamples):
         return [t for s in self.near_miss_sets for t in s.texts]
 
 
+class AllowPattern(Pattern):
+    """An allow-override. It vetoes the classifier; with `overrides` it also vetoes those categories'
+    patterns (only treatment and diagnosis: a record look-up such as "do I have diabetes?" is answered
+    from the records, never an emergency or self-harm message)."""
+
+    overrides: list[Literal["treatment", "diagnosis"]] = Field(default_factory=list)
+
+
 class Allowed(SourcedExamples):
     """General benign examples (the classifier's 'allowed' class) and allow-overrides."""
 
     description: str = Field(min_length=1)
-    # Allow patterns only veto the *classifier*; a category pattern always wins over them.
-    patterns: list[Pattern] = Field(default_factory=list)
+    # Allow patterns veto the *classifier*; a category pattern wins over them unless the allow
+    # pattern lists that category in `overrides`.
+    patterns: list[AllowPattern] = Field(default_factory=list)
 
 
 class Care(SourcedExamples):

@@ -188,6 +188,27 @@ def document(rec: Record, ctx: _Ctx) -> Json:
     return res
 
 
+def care_plan(rec: Record, ctx: _Ctx) -> Json:
+    res: Json = {"status": rec.status or "unknown", "intent": "plan", "subject": ctx.subject, "title": rec.label,
+                 "category": [concept(rec.codes, rec.label)]}
+    period = {k: v for k, v in (("start", when(rec)), ("end", rec.end.isoformat() if rec.end else None)) if v}
+    if period:
+        res["period"] = period
+    if rec.text:
+        res["activity"] = [{"detail": {"status": "unknown", "code": {"text": a}}} for a in rec.text.split("; ")]
+    return res
+
+
+def goal(rec: Record, ctx: _Ctx) -> Json:
+    res: Json = {"lifecycleStatus": rec.status or "active", "subject": ctx.subject,
+                 "description": concept(rec.codes, rec.label)}
+    if rec.date:
+        res["startDate"] = rec.date.isoformat()
+    if rec.details.get("achievement"):
+        res["achievementStatus"] = {"text": rec.details["achievement"]}
+    return res
+
+
 class _Ctx:
     def __init__(self, subject: Json, ref_of: dict[str, str]) -> None:
         self.subject, self.ref_of, self.rtype = subject, ref_of, ""
@@ -197,7 +218,7 @@ MAPPERS: dict[str, Callable[[Record, _Ctx], Json]] = {
     "Observation": observation, "Condition": condition, "MedicationRequest": medication,
     "MedicationStatement": medication, "MedicationAdministration": medication, "Immunization": immunization,
     "AllergyIntolerance": allergy, "Procedure": procedure, "Encounter": encounter, "DiagnosticReport": report,
-    "DocumentReference": document,
+    "DocumentReference": document, "CarePlan": care_plan, "Goal": goal,
 }
 
 

@@ -263,6 +263,34 @@ def map_document(res: Json, ctx: Context) -> Record:
     )
 
 
+# CarePlan category codes that name the kind of document, not the plan ("assess-plan").
+_GENERIC_PLAN = {"assess-plan", "734163000"}
+
+
+def map_care_plan(res: Json, ctx: Context) -> Record:
+    """A CarePlan: labelled by its most specific category (else its title), with its activities."""
+    cats = [c for cat in res.get("category") or [] for c in ft.codes(cat) if c.code not in _GENERIC_PLAN and c.display]
+    label = cats[-1].display if cats else res.get("title") or res.get("description")
+    activities = [ft.label((a.get("detail") or {}).get("code")) for a in res.get("activity") or [] if isinstance(a, dict)]
+    addressed = [ctx.resolve(ft.ref(a)) for a in res.get("addresses") or []]
+    reason = next((ft.label(r.get("code")) for r in addressed if isinstance(r, dict)), None)
+    period = res.get("period") or {}
+    return _base(
+        res, ctx, Category.care_plan, label, period.get("start"), period.get("end"), codes=tuple(cats),
+        status=res.get("status"), text="; ".join(dict.fromkeys(a for a in activities if a)) or None,
+        details={"kind": "CarePlan", "reason": reason},
+    )
+
+
+def map_goal(res: Json, ctx: Context) -> Record:
+    """A Goal: its description, lifecycle status and start date; achievement when stated."""
+    return _base(
+        res, ctx, Category.care_plan, ft.label(res.get("description")), res.get("startDate") or res.get("statusDate"),
+        codes=ft.codes(res.get("description")), status=res.get("lifecycleStatus"),
+        details={"kind": "Goal", "achievement": ft.label(res.get("achievementStatus"))},
+    )
+
+
 MAPPERS: dict[str, Callable[[Json, Context], Record]] = {
     "Observation": map_observation,
     "Condition": map_condition,
@@ -275,4 +303,6 @@ MAPPERS: dict[str, Callable[[Json, Context], Record]] = {
     "Encounter": map_encounter,
     "DiagnosticReport": map_report,
     "DocumentReference": map_document,
+    "CarePlan": map_care_plan,
+    "Goal": map_goal,
 }

@@ -27,6 +27,7 @@ class Category(StrEnum):
     encounter = "encounter"
     document = "document"
     wearable = "wearable"
+    care_plan = "care_plan"
 
 
 CATEGORY_TITLES: dict[Category, str] = {
@@ -42,6 +43,7 @@ CATEGORY_TITLES: dict[Category, str] = {
     Category.encounter: "Visits",
     Category.document: "Notes",
     Category.wearable: "Wearables",
+    Category.care_plan: "Care plans and goals",
 }
 
 # Code system URIs → short names used in metadata, the CLI and the concept catalog.

@@ -26,6 +26,7 @@ def describe(rec: Record) -> str:
         Category.social_history: "social history",
         Category.document: "clinical note",
         Category.wearable: "wearable summary",
+        Category.care_plan: "care plan or goal",
     }[rec.category]
     value = rec.value_display()
     head = f"{when}: {rec.label}"
@@ -63,3 +64,10 @@ def is_active(rec: Record) -> bool:
     if rec.category is Category.condition:
         return active and rec.end is None  # an abatement date ends a condition whatever its status
     return active
+
+
+def in_sentence(name: str) -> str:
+    """A display name inside a sentence: 'Blood pressure' → 'blood pressure', 'LDL cholesterol' unchanged."""
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name

@@ -35,3 +35,6 @@ class Evidence:
     stats: WindowStats | tuple[WindowStats, WindowStats] | None = None  # wearable window(s)
     inactive: int = 0  # e.g. stopped medications not listed as active
     snippets: list[tuple[str, Record | None]] = field(default_factory=list)  # search hits: (text, record)
+    year_read: int | None = None  # a date asked without a year, read in this year of the data
+    instead_of: str | None = None  # the metric asked for, when another one answers it (distance → steps)
+    trend: tuple[str, float] | None = None  # wearables: (direction, fitted change per week)

@@ -19,12 +19,40 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+# Words that say nothing about what a question is after ("what did the doctor say about my ..."), and
+# words so common in records ("blood", "test") that sharing them is no sign of relevance.
+_STOP = frozenset({"a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "anything",
+    "are", "as", "at", "be", "been", "before", "being", "but", "by", "can", "could", "did", "do", "does",
+    "doctor", "doctors", "done", "for", "from", "get", "got", "had", "has", "have", "how", "i", "if", "in",
+    "into", "is", "it", "its", "just", "last", "latest", "me", "more", "most", "my", "no", "not", "of",
+    "on", "or", "our", "out", "over", "said", "say", "see", "show", "should", "so", "some", "tell", "than",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "up", "was",
+    "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you",
+    "your", "blood", "test", "tests", "level", "levels", "result", "results", "value", "values", "record",
+    "records", "recorded", "number", "type", "kind", "something", "ever", "much", "many",
+    "time", "times", "please", "thing", "things"})
+
+
+def _stems(text: str) -> set[str]:
+    """Content words of text, cut to 5 letters so 'pregnant' meets 'pregnancy'."""
+    return {w[:5] for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _STOP}
+
+
+def relevant(question: str, hit: Hit, min_similarity: float) -> bool:
+    """Whether a search hit may be shown for a question: its meaning is close (cosine at least
+    `min_similarity`), or it shares a content word with the question. Unrelated hits are never filler."""
+    if hit.similarity is not None and hit.similarity >= min_similarity:
+        return True
+    return bool(_stems(question) & _stems(hit.text))
+
+
 @dataclass(frozen=True)
 class Hit:
     chunk_id: str
     text: str
     metadata: dict[str, Any]
-    score: float
+    score: float  # fused reciprocal-rank score (ranking only)
+    similarity: float | None = None  # cosine of question and chunk when the vector search found it
 
 
 class _Bm25:
@@ -62,8 +90,10 @@ class HybridSearch:
         """The k best chunks of this user's index for a query."""
         fused: dict[str, float] = {}
         found: dict[str, Hit] = {}
+        sims: dict[str, float] = {}
         for rank, (doc, sim) in enumerate(self.vectors.search(user_id, query, k=k * 2)):
             cid = str(doc.id or doc.metadata.get("id") or doc.page_content[:40])
+            sims[cid] = sim
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
             found.setdefault(cid, Hit(cid, doc.page_content, dict(doc.metadata), sim))
         bm = self._bm25_for(user_id)
@@ -78,4 +108,4 @@ class HybridSearch:
                 fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
                 found.setdefault(cid, Hit(cid, bm.texts[i], bm.metas[i], float(scores[i])))
         best = sorted(fused, key=lambda c: (-fused[c], c))[:k]
-        return [Hit(c, found[c].text, found[c].metadata, fused[c]) for c in best]
+        return [Hit(c, found[c].text, found[c].metadata, fused[c], sims.get(c)) for c in best]

@@ -45,10 +45,11 @@ CATEGORY_WORDS: list[tuple[str, Category]] = [
     (r"pregnanc(?:y|ies)|prenatal", Category.pregnancy),
     (r"notes?|clinical notes|documents?", Category.document),
     (r"social history", Category.social_history),
+    (r"care ?plans?|treatment plans?|(?:health |care )?goals?", Category.care_plan),
 ]
 _CAT_RE = [(re.compile(rf"\b(?:{p})\b"), c) for p, c in CATEGORY_WORDS]
 LISTABLE = {Category.medication, Category.allergy, Category.immunization, Category.condition,
-            Category.procedure, Category.encounter, Category.pregnancy, Category.document}
+            Category.procedure, Category.encounter, Category.pregnancy, Category.document, Category.care_plan}
 EVENT_CATEGORIES = {Category.immunization, Category.procedure, Category.encounter}
 # Concepts wearables measure day by day → the daily metric they are computed from.
 WEARABLE_METRIC = {"steps": "steps", "sleep_duration": "sleep", "resting_heart_rate": "resting_heart_rate",
@@ -69,7 +70,11 @@ _HISTORY = re.compile(r"\b(history|trend|over time|over the years|all (?:my|of m
 _LIST = re.compile(r"\b(what|which|list|show|any|do i have|am i (?:on|taking)|i'm (?:on|taking)|current|active|all)\b")
 _BEFORE = re.compile(r"^\s*(?:and |ok |okay |what about )?(?:before that|the one before|earlier|previous one|prior)\b")
 _WHAT_ABOUT = re.compile(r"^\s*(?:and |ok |okay )?(?:what|how) about\b|^\s*and (?:my )?\w+\s*\??\s*$")
-_WEARABLE_WORDS = re.compile(r"\b(sleep|slept|steps?|walk(?:ed)?|resting heart|heart rate|pulse|spo2|oxygen|"
+_LAB_WORDS = re.compile(r"\b(?:levels?|results?|tests?|values?|numbers?|readings?|labs?|blood ?work)\b")
+_DISTANCE = re.compile(r"\bhow far\b|\bdistance\b|\bkm\b|\bkilomet|\bmiles?\b")
+_TREND = re.compile(r"\b(?:trend\w*|going (?:up|down)|up or down|down or up|over time|increasing|decreasing|rising|"
+                    r"falling|getting (?:better|worse|higher|lower))\b")
+_WEARABLE_WORDS = re.compile(r"\b(how far|distance|sleep|slept|steps?|walk(?:ed)?|resting heart|heart rate|pulse|spo2|oxygen|"
                              r"weekends?|weekdays?|average|averaged|highest|lowest)\b")
 
 
@@ -85,6 +90,7 @@ class Plan:
     metric: str | None = None
     offset: int = 0  # "and before that?" skips the newest N results
     weekend_compare: bool = False
+    trend: bool = False  # wearables: say whether the metric went up or down over the window
     followup: bool = False
     terms: tuple[str, ...] = ()  # medication names from the user's own records that the message mentions
 
@@ -103,6 +109,8 @@ class Planner:
         about one is answered from the medication list rather than by fuzzy search."""
         text = " ".join(message.lower().split())
         named = tuple(m for m in medications if re.search(rf"\b{re.escape(m.lower())}\b", text))
+        if named and _LAB_WORDS.search(text) and any(c.category is Category.lab for c in self._concepts(text)):
+            named = ()  # "my vitamin D level" asks for a lab result, not the Vitamin D3 prescription
         if named:
             return Plan(Intent.list, category=Category.medication, terms=named)
         previous = self._previous(history, today, has_wearables)
@@ -158,13 +166,17 @@ class Planner:
             if concepts[0].category in EVENT_CATEGORIES and _EVENT.search(text):
                 base = Intent.last_event
             plan = self._for_concepts(base, concepts, window, has_wearables)
-            if plan.intent is Intent.wearable_summary and re.search(r"\bweekends?\b|\bweekdays?\b", text):
-                plan = replace(plan, weekend_compare=True)
+            trend = bool(_TREND.search(text))
+            daily = WEARABLE_METRIC.get(concepts[0].id)
+            if has_wearables and trend and daily and plan.intent is not Intent.wearable_summary:
+                plan = Plan(Intent.wearable_summary, concepts=(concepts[0].id,), metric=daily, window=window)
+            if plan.intent is Intent.wearable_summary:
+                plan = replace(plan, trend=trend, weekend_compare=bool(re.search(r"\bweekends?\b|\bweekdays?\b", text)))
             return plan
         if has_wearables and _WEARABLE_WORDS.search(text):
-            metric = "sleep" if re.search(r"\bsle(?:ep|pt)\b", text) else "steps" if re.search(r"\bsteps?|walk", text) \
-                else "heart_rate"
-            return Plan(Intent.wearable_summary, metric=metric, window=window,
+            metric = "distance" if _DISTANCE.search(text) else "sleep" if re.search(r"\bsle(?:ep|pt)\b", text) else \
+                "steps" if re.search(r"\bsteps?|walk", text) else "heart_rate"
+            return Plan(Intent.wearable_summary, metric=metric, window=window, trend=bool(_TREND.search(text)),
                         weekend_compare=bool(re.search(r"\bweekends?\b", text)))
         if category is not None:
             if category in EVENT_CATEGORIES and _EVENT.search(text) and not re.search(r"\b(list|all)\b", text):

@@ -3,17 +3,17 @@ newest first), hybrid search for everything else. Always exactly one user."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record
 from healthcoach.records.render import is_active, primary_code
 from healthcoach.retrieval.evidence import Evidence, Section
-from healthcoach.retrieval.hybrid import HybridSearch
+from healthcoach.retrieval.hybrid import HybridSearch, relevant
 from healthcoach.retrieval.planner import Intent, Plan
+from healthcoach.retrieval.wearable import wearable_evidence
 from healthcoach.store.records import RecordStore
-from healthcoach.wearables import stats
 
 NOT_GIVEN = {"not-done", "entered-in-error", "cancelled"}
 SUMMARY_SECTIONS: list[tuple[Category, str]] = [
@@ -21,6 +21,7 @@ SUMMARY_SECTIONS: list[tuple[Category, str]] = [
     (Category.medication, "Active medications"),
     (Category.allergy, "Allergies"),
     (Category.lab, "Recent lab results"),
+    (Category.social_history, "Social history"),
     (Category.immunization, "Immunizations"),
     (Category.encounter, "Last visits"),
 ]
@@ -46,9 +47,15 @@ class Retriever:
     """Finds the evidence for a plan."""
 
     def __init__(self, store: RecordStore, catalog: Catalog, hybrid: HybridSearch, list_limit: int = 10,
-                 top_k: int = 8) -> None:
+                 top_k: int = 8, social: Callable[[str], bool] | None = None,
+                 min_similarity: float = 0.0) -> None:
+        """`social` tells a social finding filed as a condition ('Full-time employment (finding)') by its
+        label; such findings are shown under social history, never as conditions. Search hits below
+        `min_similarity` (cosine, question vs chunk) are not shown: no filler."""
         self.store, self.catalog, self.hybrid = store, catalog, hybrid
         self.list_limit, self.top_k = list_limit, top_k
+        self.social = social or (lambda _label: False)
+        self.min_similarity = min_similarity
 
     def retrieve(self, user_id: str, plan: Plan, message: str, today: date) -> Evidence:
         """Evidence for a plan; `message` is used only for hybrid search."""
@@ -127,7 +134,11 @@ class Retriever:
             chosen = [r for r in found if any(t in r.label.lower() for t in terms)]
             return Evidence(plan, records=latest_per_label(chosen), total=len(latest_per_label(chosen)),
                             searched=f"medication records for {', '.join(plan.terms)}")
-        if cat in (Category.medication, Category.condition, Category.allergy):
+        social: list[Record] = []
+        if cat is Category.condition:
+            social = [r for r in latest_per_label(found) if r.category is Category.condition and self.social(r.label)]
+            found = [r for r in found if r not in social]
+        if cat in (Category.medication, Category.condition, Category.allergy, Category.care_plan):
             distinct = latest_per_label(found)
             active = [r for r in distinct if is_active(r)]
             if cat is Category.condition and plan.concepts:
@@ -135,6 +146,9 @@ class Retriever:
                 active = [r for r in distinct if codes & set(r.code_keys())]
             ev = Evidence(plan, records=active, total=len(active), inactive=len(distinct) - len(active),
                           searched=f"{CATEGORY_TITLES[cat].lower()} records")
+            current = [r for r in social if is_active(r)]
+            if current and not plan.concepts:  # listed apart: work, school and safety are not conditions
+                ev.sections.append(Section("Social history", current, len(current)))
             if cat is Category.allergy:
                 ev.snippets = [("", r) for r in distinct if r not in active]
             return ev
@@ -172,28 +186,7 @@ class Retriever:
         return Evidence(plan, records=out, total=len(out), searched="related results")
 
     def _wearable(self, user_id: str, plan: Plan, today: date) -> Evidence:
-        found = self.store.query(user_id, categories=[Category.wearable])
-        metric = plan.metric or "steps"
-        mine = [r for r in found if r.details.get("metric") == metric]
-        ev = Evidence(plan, searched=f"daily {metric.replace('_', ' ')} records from wearables", total=len(mine))
-        if not mine:
-            return ev
-        window = plan.window
-        newest = max(r.date for r in mine if r.date)
-        if window is None or not any(r.date and window.start <= r.date < window.end for r in mine):
-            # Nothing in the asked window: answer for the latest 7 days that have data, and say "as of".
-            start, end = newest - timedelta(days=6), newest
-        else:
-            start, end = window.start, window.last_day
-        if plan.weekend_compare:
-            if window is None:
-                start = newest - timedelta(days=27)
-            ev.stats = stats.weekday_vs_weekend(mine, metric, start, end)
-        else:
-            ev.stats = stats.summarize(mine, metric, start, end)
-        ids = {d[2] for s in (ev.stats if isinstance(ev.stats, tuple) else (ev.stats,)) for d in s.days}
-        ev.records = sorted((r for r in mine if r.id in ids), key=lambda r: r.date or today, reverse=True)
-        return ev
+        return wearable_evidence(self.store.query(user_id, categories=[Category.wearable]), plan, today)
 
     def _summary(self, user_id: str, plan: Plan, today: date) -> Evidence:
         ev = Evidence(plan, searched="all records")
@@ -204,12 +197,23 @@ class Retriever:
             elif cat is Category.encounter:
                 visits = self._query(user_id, sub, categories=[cat])
                 part = Evidence(sub, records=visits, total=len(visits))
+            elif cat is Category.social_history:
+                part = self._social(user_id, sub)
             else:
                 part = self._list(user_id, sub, today)
             ev.sections.append(Section(title, part.records, part.total))
             ev.records.extend(part.records[: self.list_limit])
         ev.total = sum(s.total for s in ev.sections)
         return ev
+
+    def _social(self, user_id: str, plan: Plan) -> Evidence:
+        """Social history for a summary: current social findings and the latest smoking status."""
+        conditions = latest_per_label(self._query(user_id, plan, categories=[Category.condition]))
+        found = [r for r in conditions if self.social(r.label) and is_active(r)]
+        smoking = self.catalog.get("smoking_status")
+        if smoking is not None:
+            found += self.store.query(user_id, code_keys=smoking.code_keys, limit=1)
+        return Evidence(plan, records=found, total=len(found))
 
     def _context(self, user_id: str, ev: Evidence) -> None:
         """Counts for honest 'not found' answers: what was searched, across how many sources, up to when."""
@@ -247,7 +251,8 @@ class Retriever:
 
     # search -----------------------------------------------------------------------------------
     def _search(self, user_id: str, plan: Plan, message: str) -> Evidence:
-        hits = self.hybrid.search(user_id, message, k=self.top_k)
+        hits = [h for h in self.hybrid.search(user_id, message, k=self.top_k)
+                if relevant(message, h, self.min_similarity)]
         ids = [str(h.metadata.get("record_ids", "")).split(",")[0] for h in hits]
         records = self.store.get_records(user_id, [i for i in ids if i])
         ev = Evidence(plan, searched="your records")

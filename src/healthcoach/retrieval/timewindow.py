@@ -24,6 +24,7 @@ class Window:
     start: date
     end: date  # exclusive
     label: str
+    yearless: bool = False  # "on March 20": the year was guessed, so the data's own span may move it
 
     @property
     def since(self) -> datetime:
@@ -36,6 +37,16 @@ class Window:
     @property
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
+
+    def in_year(self, year: int) -> Window:
+        """The same days in another year (for a date written without one)."""
+        def move(d: date) -> date:
+            try:
+                return d.replace(year=d.year + (year - self.start.year))
+            except ValueError:  # February 29
+                return d.replace(year=d.year + (year - self.start.year), day=28)
+        label = self.label.replace(str(self.start.year), str(year))
+        return Window(move(self.start), move(self.end), label, yearless=False)
 
     def describe(self) -> str:
         """'last week (2026-11-16 to 2026-11-22)'."""
@@ -58,6 +69,11 @@ _DATE = r"(\d{4}-\d{2}-\d{2}|" + _MONTH + r"\.? (\d{1,2})(?:st|nd|rd|th)?(?:,? (
 
 def _dates(t: str, today: date) -> list[date]:
     """Explicit dates in order: '2025-03-21', 'March 21, 2025', 'march 21' (the most recent one)."""
+    return [d for d, _ in _dates_marked(t, today)]
+
+
+def _dates_marked(t: str, today: date) -> list[tuple[date, bool]]:
+    """Explicit dates in order, each with whether its year was guessed (no year written)."""
     out: list[tuple[int, date | None, tuple[int, int] | None]] = []
     for m in re.finditer(_DATE, t):
         if m.group(1)[0].isdigit():
@@ -76,16 +92,18 @@ def _dates(t: str, today: date) -> list[date]:
         else:
             out.append((m.start(), None, (mon, day)))
     years = [d.year for _p, d, _md in out if d]
-    result = []
+    result: list[tuple[date, bool]] = []
     for _pos, d, md in out:
+        guessed = False
         if d is None and md is not None:
+            guessed = not years
             year = years[-1] if years else (today.year if md <= (today.month, today.day) else today.year - 1)
             try:
                 d = date(year, *md)
             except ValueError:
                 continue
         if d is not None:
-            result.append(d)
+            result.append((d, guessed))
     return result
 
 
@@ -93,15 +111,20 @@ def parse_window(text: str, today: date) -> Window | None:
     """The time window a question names, or None. Deterministic for a given today."""
     t = text.lower()
     tomorrow = today + timedelta(days=1)
-    explicit = _dates(t, today)
+    marked = _dates_marked(t, today)
+    explicit = [d for d, _ in marked]
+    guessed = any(g for _, g in marked)
     if len(explicit) >= 2 and re.search(r"\b(from|between|to|through|until|and)\b", t):
         a, b = sorted(explicit[:2])
-        return Window(a, b + timedelta(days=1), f"from {a.isoformat()} to {b.isoformat()}")
+        return Window(a, b + timedelta(days=1), f"from {a.isoformat()} to {b.isoformat()}", guessed)
     if len(explicit) == 1:
         d = explicit[0]
         if re.search(r"\bsince\b", t):
-            return Window(d, tomorrow, f"since {d.isoformat()}")
-        return Window(d, d + timedelta(days=1), f"on {d.isoformat()}")
+            return Window(d, tomorrow, f"since {d.isoformat()}", guessed)
+        return Window(d, d + timedelta(days=1), f"on {d.isoformat()}", guessed)
+    if m := re.search(r"\bsince\s+(19\d\d|20\d\d)\b", t):
+        y = int(m.group(1))
+        return Window(date(y, 1, 1), tomorrow, f"since {y}")
     if m := re.search(r"\b(?:in|during|for|of)\s+(19\d\d|20\d\d)\b", t) or re.search(r"\b(19\d\d|20\d\d)\b", t):
         y = int(m.group(1))
         return Window(date(y, 1, 1), date(y + 1, 1, 1), f"in {y}")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, delete, event, func, insert, select
+from sqlalchemy import create_engine, delete, event, func, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,10 +140,13 @@ class RecordStore:
         since: datetime | None = None,
         until: datetime | None = None,
         resource_types: Sequence[str] | None = None,
+        label_terms: Sequence[str] | None = None,
         limit: int | None = None,
         s: Session | None = None,
     ) -> list[Record]:
-        """Records of one user, newest clinical date first (undated last), complete unless limit is given."""
+        """Records of one user, newest clinical date first (undated last), complete unless limit is given.
+
+        `label_terms`: only records whose label contains one of these words (case-insensitive)."""
         stmt = select(RecordRow.body).where(RecordRow.user_id == user_id)
         if categories:
             stmt = stmt.where(RecordRow.category.in_([str(c) for c in categories]))
@@ -159,6 +162,9 @@ class RecordStore:
             stmt = stmt.where(RecordRow.start < until.astimezone(UTC))
         if resource_types:
             stmt = stmt.where(RecordRow.resource_type.in_(list(resource_types)))
+        if label_terms:
+            stmt = stmt.where(or_(*[func.lower(RecordRow.label).contains(t.lower(), autoescape=True)
+                                    for t in label_terms]))
         stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.id)
         if limit is not None:
             stmt = stmt.limit(limit)
