@@ -153,7 +153,7 @@ def check(exp: Expected, text: str, cited: Sequence[Cited], asked: Iterable[str]
     if exp.kind == "compare":
         out = []
         for i, group in enumerate(exp.groups):
-            missing = [r for r in group if _reading_problems(text, r, exp.unit, dates)]
+            missing = [r for r in group if _reading_problems(text, r, exp.unit, dates, need_date=False)]
             if missing:
                 out.append(f"{len(missing)} of {len(group)} results of window {i + 1} not stated")
         return out + _direction_problem(text, exp.direction, required=True)

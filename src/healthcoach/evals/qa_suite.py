@@ -211,6 +211,13 @@ def _check_template(t: Template, concepts: dict[str, Concept]) -> tuple[tuple[An
     return None
 
 
+def suite_dir() -> Path:
+    """eval/suites/qa in the checkout (or the installed package's copy)."""
+    from healthcoach.settings import packaged_dir
+
+    return packaged_dir("eval") / "suites" / "qa"
+
+
 def load_suite(folder: Path) -> Suite:
     """Load and validate suite.yaml and templates/*.yaml under ``folder``."""
     head_path = folder / "suite.yaml"

@@ -12,7 +12,7 @@ from typing import Any
 
 from healthcoach.coach import Coach, Reply
 from healthcoach.evals.qa_score import Cited, Verdict, score
-from healthcoach.evals.qa_suite import OPERATIONS, Suite, load_suite
+from healthcoach.evals.qa_suite import OPERATIONS, Suite, load_suite, suite_dir
 from healthcoach.evals.report import ThresholdCheck, check_thresholds, load_thresholds
 from healthcoach.evals.truth.fhir_raw import RawPerson, load_bundle
 from healthcoach.evals.truth.instantiate import Item, build_items
@@ -30,13 +30,6 @@ class Outcome:
     verdict: Verdict
     latency_ms: float
     answer: str
-
-
-def suite_dir() -> Path:
-    """eval/suites/qa in the checkout (or the installed package's copy)."""
-    from healthcoach.settings import packaged_dir
-
-    return packaged_dir("eval") / "suites" / "qa"
 
 
 def suite_items(suite: Suite, bundles: Sequence[tuple[str, Path]], split: str = "all"
