@@ -88,8 +88,9 @@ def test_lists_need_every_item_and_nothing_stale_listed_as_current() -> None:
 
 def test_a_long_list_may_be_shortened_when_it_says_so() -> None:
     dates = [f"2020-01-{d:02d}" for d in range(1, 13)]
-    exp = Expected(kind="items", item_dates=dates, count=12)
-    shown = "Your visits (showing 10 of 12):\n" + "\n".join(f"- {d}" for d in dates[:10])
+    exp = Expected(kind="items", items=["Encounter for check up (procedure)", "Emergency room admission"],
+                   item_dates=dates, count=12)
+    shown = "Your visits (showing 10 of 12):\n" + "\n".join(f"- Encounter for check up, {d}" for d in dates[:10])
     assert verdict(exp, shown, []).correct
     assert not verdict(exp, "Your visits:\n" + "\n".join(f"- {d}" for d in dates[:10]), []).correct
     assert not verdict(exp, shown.replace("10 of 12", "10 of 11"), []).correct
@@ -115,17 +116,20 @@ def test_change_needs_direction_size_and_both_values() -> None:
     assert verdict(exp, no_size, cited).reasons == ["change of 0.5 not stated"]
 
 
-def test_trend_direction_words_ignore_follow_up_and_up_to_date() -> None:
-    exp = Expected(kind="trend", direction="down")
-    assert verdict(exp, "Your weight has been trending down over the last year.", []).correct
-    assert verdict(exp, "At your follow-up your weight had decreased steadily.", []).correct
-    assert not verdict(exp, "Your weight has been going up.", []).correct
-    assert not verdict(exp, "Here are your weights.", []).correct
+def test_trend_needs_the_direction_and_the_window_ends_and_ignores_follow_up() -> None:
+    exp = Expected(kind="trend", direction="down", start=Reading(numbers=[82.0], decimals=[0]),
+                   end=Reading(numbers=[78.5], decimals=[1]))
+    assert verdict(exp, "Your weight has been trending down, from 82 kg to 78.5 kg.", []).correct
+    assert verdict(exp, "At your follow-up visits it decreased steadily: 82.0 kg, 80.1 kg, 78.5 kg.", []).correct
+    assert not verdict(exp, "Your weight has been going up: 82 kg then 78.5 kg.", []).correct
+    assert not verdict(exp, "Your weight has been trending down.", []).correct
+    assert not verdict(exp, "Here are your weights: 82 kg, 78.5 kg.", []).correct
 
 
 def test_not_found_must_say_so_and_invent_nothing() -> None:
     exp = Expected(kind="not_found")
     assert verdict(exp, "I couldn't find a PSA test in your records.", []).correct
+    assert verdict(exp, "I found no PSA results among your 27 lab results from 1 source.", []).correct
     assert verdict(exp, "There is no mammogram in your records.", []).correct
     invented = verdict(exp, "I couldn't find a PSA result; a normal PSA is under 4.0.", [])
     assert not invented.correct and invented.invented == ["4.0"]

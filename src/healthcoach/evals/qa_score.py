@@ -95,7 +95,7 @@ def _items_problems(text: str, exp: Expected, cited: Sequence[Cited], dates: set
     norm = tx.norm_name(text)
     missing = [i for i in exp.items if not _named(i, norm, cited, text)]
     missing += [d for d in exp.item_dates if date.fromisoformat(d) not in dates]
-    total = len(exp.items) + len(exp.item_dates)
+    total = exp.count if exp.count is not None else len(exp.items) + len(exp.item_dates)
     out = []
     if missing and not _truncated_honestly(text, total):
         out.append(f"missing {len(missing)} of {total}: {', '.join(missing[:5])}")
@@ -149,7 +149,10 @@ def check(exp: Expected, text: str, cited: Sequence[Cited], asked: Iterable[str]
         out += _reading_problems(text, exp.end, exp.unit, dates, need_date=False)
         return out
     if exp.kind == "trend":
-        return _direction_problem(text, exp.direction, required=True)
+        assert exp.start and exp.end
+        return (_direction_problem(text, exp.direction, required=True)
+                + _reading_problems(text, exp.start, exp.unit, dates, need_date=False)
+                + _reading_problems(text, exp.end, exp.unit, dates, need_date=False))
     if exp.kind == "compare":
         out = []
         for i, group in enumerate(exp.groups):

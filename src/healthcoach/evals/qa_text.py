@@ -31,7 +31,9 @@ NOISE = (
 # not health values (a wrong count the question asks for fails the count check instead)
 DISPLAY_COUNTS = re.compile(
     r"\b\d+ of \d+\b|\b\d+ (?:more|others?|earlier|older|previous|on record|on file|records?|results?|sources?"
-    r"|entries|items|readings|measurements|vitals|labs|tests|documents|notes)\b|\((?:\d+)\)", re.I)
+    r"|entries|items|readings|measurements|vitals|labs?|lab results|tests|documents|notes|vaccines?|vaccinations"
+    r"|immunizations?|shots|doses|visits?|encounters?|medications?|meds|prescriptions?|conditions?|allergies"
+    r"|procedures?)\b|\((?:\d+)\)", re.I)
 FEET_INCHES = re.compile(
     r"\b(\d)\s*(?:ft|feet|foot|'|′)\.?\s*(?:and\s*)?(\d{1,2}(?:\.\d+)?)\s*(?:in(?:ch(?:es)?)?\b|\"|″|'')?", re.I)
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -53,7 +55,7 @@ DIRECTION = {
                        r"|didn't change|hasn't changed|has not changed)\b", re.I),
 }
 NOT_FOUND = re.compile(
-    r"\b(?:no records?\b|not in your records?|(?:isn't|aren't|is not|are not) in your records?|not found"
+    r"\b(?:no records?\b|found no\b|not in your records?|(?:isn't|aren't|is not|are not) in your records?|not found"
     r"|(?:couldn't|could not|can't|cannot|did not|didn't) find|(?:don't|do not) (?:see|have)|not recorded"
     r"|nothing (?:on record|recorded|in your records?|on file|found|listed)"
     r"|no \w+(?:[ -]\w+){0,5} (?:on record|recorded|in your records?|on file|found|listed|documented)"

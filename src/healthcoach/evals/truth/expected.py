@@ -34,7 +34,7 @@ class Expected(BaseModel):
     - items: every name in ``items`` and every date in ``item_dates``; nothing in ``forbidden`` listed
       as current; inside ``window``, no date that is not one of ``window_dates`` (nothing extra)
     - change: ``direction``, ``delta`` (magnitude) and both ``start`` and ``end`` values
-    - trend: ``direction``
+    - trend: ``direction`` and the window's first and last values (``start``, ``end``)
     - compare: every reading of both ``groups`` (the two windows), and ``direction`` if given
     - exists: a yes with one of the dates in ``readings``; not_found: says so, states no invented value
     """
