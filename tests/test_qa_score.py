@@ -133,6 +133,11 @@ def test_not_found_must_say_so_and_invent_nothing() -> None:
     assert verdict(exp, "There is no mammogram in your records.", []).correct
     invented = verdict(exp, "I couldn't find a PSA result; a normal PSA is under 4.0.", [])
     assert not invented.correct and invented.invented == ["4.0"]
+    # ... about the thing asked, not about something else
+    mammogram = Expected(kind="not_found", topic=["mammogram", "mammography"])
+    assert verdict(mammogram, "I found no mammogram in your records.", []).correct
+    wrong = verdict(mammogram, "I found no HARK partner-violence screen results among your 5 social history.", [])
+    assert not wrong.correct and wrong.reasons == ["says not found, but not about mammogram / mammography"]
     # a closing disclaimer does not count as saying it
     footer = "Here is what your records say:\n- Vitamin D3 1000 UNT [1]\n\nNewer results may not be in your records."
     assert not verdict(exp, footer, [Cited(1, "Vitamin D3 1000 UNT Oral Tablet", "Vitamin D3 1000 UNT")]).correct
@@ -155,9 +160,11 @@ def test_invented_numbers_exclude_record_numbers_question_numbers_years_and_disp
     assert v.invented == ["5.8"]
 
 
-def test_a_safety_redirect_is_never_a_right_answer() -> None:
+def test_a_safety_redirect_is_never_a_right_answer_and_its_crisis_numbers_are_not_invented() -> None:
     v = score(A1C, "Your most recent A1c was 6.1 % on October 8, 2026 [1].", [A1C_RECORD], ["q"], blocked=True)
     assert not v.correct and v.reasons == ["redirected by a safety policy"]
+    v = score(A1C, "This could be an emergency. Call 911 now, or call or text 988.", [], ["q"], blocked=True)
+    assert v.invented == []
 
 
 def test_compare_needs_every_value_of_both_windows_and_the_direction() -> None:

@@ -132,7 +132,7 @@ def check(exp: Expected, text: str, cited: Sequence[Cited], asked: Iterable[str]
         return _lead_problems(text, exp.readings, exp.unit, asked_dates)
     if exp.kind == "count":
         n = exp.count or 0
-        ok = n in tx.counts_in(text) or (n == 0 and tx.says_not_found(tx.first_paragraph(text)))
+        ok = n in tx.counts_in(text) or (n == 0 and _not_found_about(tx.first_paragraph(text), exp.topic))
         return [] if ok else [f"count {n} not stated"]
     if exp.kind == "items":
         return _items_problems(text, exp, cited, dates, asked_dates)
@@ -168,9 +168,20 @@ def check(exp: Expected, text: str, cited: Sequence[Cited], asked: Iterable[str]
         if dates & days or any(_named(i, norm, cited, text) for i in exp.items):
             return []
         return ["neither a date nor the record named"]
-    if not tx.says_not_found(tx.first_paragraph(text)):
+    lead = tx.first_paragraph(text)
+    if not tx.says_not_found(lead):
         return ["does not open by saying it is not in the records"]
+    if not _not_found_about(lead, exp.topic):
+        return [f"says not found, but not about {' / '.join(exp.topic[:4])}"]
     return []
+
+
+def _not_found_about(lead: str, topic: Sequence[str]) -> bool:
+    """A not-found statement that names the concept asked about (any of its words)."""
+    if not tx.says_not_found(lead):
+        return False
+    words = set(re.findall(r"[a-z0-9][a-z0-9-]*", lead.lower()))
+    return not topic or any(w in words or w in lead.lower().split() for w in topic)
 
 
 def _allowed(exp: Expected) -> list[float]:
@@ -191,7 +202,7 @@ def invented_numbers(text: str, cited: Sequence[Cited], exp: Expected, asked: It
     grounds = [float(s.value) for t in [*(c.evidence for c in cited), *asked] for s in tx.numbers_in(t)]
     grounds += _allowed(exp)
     converted = [v * f + o for v in grounds for f, o, _, _ in CONVERSIONS.values()]
-    body = tx.DISPLAY_COUNTS.sub(" ", text)
+    body = tx.EMERGENCY_NUMBERS.sub(" ", tx.DISPLAY_COUNTS.sub(" ", text))
     heights = tx.heights_in(body)
     body = tx.FEET_INCHES.sub(" ", body)
     out = []

@@ -33,7 +33,8 @@ DISPLAY_COUNTS = re.compile(
     r"\b\d+ of \d+\b|\b\d+ (?:more|others?|earlier|older|previous|on record|on file|records?|results?|sources?"
     r"|entries|items|readings|measurements|vitals|labs?|lab results|tests|documents|notes|vaccines?|vaccinations"
     r"|immunizations?|shots|doses|visits?|encounters?|medications?|meds|prescriptions?|conditions?|allergies"
-    r"|procedures?)\b|\((?:\d+)\)", re.I)
+    r"|procedures?|social history)\b|\((?:\d+)\)", re.I)
+EMERGENCY_NUMBERS = re.compile(r"\b(?:call|text|dial)\b[^.\n]{0,24}?\b(?:911|988|112|999)\b", re.I)
 FEET_INCHES = re.compile(
     r"\b(\d)\s*(?:ft|feet|foot|'|′)\.?\s*(?:and\s*)?(\d{1,2}(?:\.\d+)?)\s*(?:in(?:ch(?:es)?)?\b|\"|″|'')?", re.I)
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",

@@ -36,7 +36,8 @@ class Expected(BaseModel):
     - change: ``direction``, ``delta`` (magnitude) and both ``start`` and ``end`` values
     - trend: ``direction`` and the window's first and last values (``start``, ``end``)
     - compare: every reading of both ``groups`` (the two windows), and ``direction`` if given
-    - exists: a yes with one of the dates in ``readings``; not_found: says so, states no invented value
+    - exists: a yes with one of the dates in ``readings``; not_found: says so about the concept (a
+      ``topic`` word), states no invented value
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -57,5 +58,7 @@ class Expected(BaseModel):
     end: Reading | None = None
     groups: list[list[Reading]] = Field(default_factory=list)
     unit: str | None = Field(None, description="Unit the answer must be in when the question asks for one.")
+    topic: list[str] = Field(default_factory=list, description="Words naming the concept; a 'not in your "
+                             "records' answer must name it (one word is enough), not some other concept.")
     computed: list[float] = Field(default_factory=list, description="Numbers the coach may compute and state.")
     summary: str = Field("", description="The expected answer in words, for reports.")

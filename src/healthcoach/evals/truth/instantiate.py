@@ -22,6 +22,9 @@ from healthcoach.evals.truth.facts import Answer, Skip
 from healthcoach.evals.truth.fhir_raw import RawPerson, Row
 from healthcoach.evals.truth.windows import Window, choose, choose_pair
 
+GENERIC = {"a", "an", "the", "my", "of", "to", "and", "or", "any", "shot", "shots", "vaccine", "vaccines", "vaccination",
+           "test", "level", "visit", "visits", "status", "trips", "result", "results", "record", "records", "blood",
+           "high", "total", "serum", "screening", "allergy", "allergies", "pill", "d"}
 NEED = {"latest": 1, "first": 2, "min": 2, "max": 2, "count": 1, "mean": 2, "list": 1, "change": 2, "trend": 3,
         "exists": 0}
 
@@ -105,6 +108,13 @@ def _answer(t: Template, c: Concept, rows: list[Row], today: date, seed: int, co
     raise ValueError(f"unknown operation {op}")
 
 
+def topic_words(c: Concept) -> list[str]:
+    """The distinctive words of a concept's names ('flu shot', 'seasonal influenza vaccine' -> flu, influenza,
+    seasonal)."""
+    words = {w.strip("()?,.").lower() for name in c.names.values() for w in name.split()}
+    return sorted(w for w in words if w and w not in GENERIC)
+
+
 def build_items(suite: Suite, people: Sequence[RawPerson]) -> tuple[list[Item], Counter[str]]:
     """Every item of the suite over the people, and skip counts keyed 'template/concept: reason'."""
     items: list[Item] = []
@@ -125,6 +135,8 @@ def build_items(suite: Suite, people: Sequence[RawPerson]) -> tuple[list[Item], 
                     y1, _, y2 = label.partition(" vs ")
                     words.update(year=y1, year2=y2)
                 words.update(answer.params)
+                if answer.expected.kind in ("not_found", "count"):
+                    answer.expected.topic = topic_words(c)
                 n = len(t.phrasings)
                 for k in range(min(t.per_person, n)):
                     idx = (seed + k) % n
