@@ -163,7 +163,9 @@ def test_invented_numbers_exclude_record_numbers_question_numbers_years_and_disp
 def test_a_safety_redirect_is_never_a_right_answer_and_its_crisis_numbers_are_not_invented() -> None:
     v = score(A1C, "Your most recent A1c was 6.1 % on October 8, 2026 [1].", [A1C_RECORD], ["q"], blocked=True)
     assert not v.correct and v.reasons == ["redirected by a safety policy"]
-    v = score(A1C, "This could be an emergency. Call 911 now, or call or text 988.", [], ["q"], blocked=True)
+    v = score(A1C, "This could be an emergency. Call 911 now, or reach the 988 Lifeline.", [], ["q"], blocked=True)
+    assert v.invented == []
+    v = score(Expected(kind="not_found"), "I found no Type 2 diabetes or Vitamin D (25-hydroxy) results.", [], ["q"])
     assert v.invented == []
 
 

@@ -156,7 +156,8 @@ def check(exp: Expected, text: str, cited: Sequence[Cited], asked: Iterable[str]
     if exp.kind == "compare":
         out = []
         for i, group in enumerate(exp.groups):
-            missing = [r for r in group if _reading_problems(text, r, exp.unit, dates, need_date=False)]
+            several = len(group) > 1  # then each value with its date, to tie it to its window
+            missing = [r for r in group if _reading_problems(text, r, exp.unit, dates, need_date=several)]
             if missing:
                 out.append(f"{len(missing)} of {len(group)} results of window {i + 1} not stated")
         return out + _direction_problem(text, exp.direction, required=True)
@@ -198,11 +199,12 @@ def _allowed(exp: Expected) -> list[float]:
 
 def invented_numbers(text: str, cited: Sequence[Cited], exp: Expected, asked: Iterable[str]) -> list[str]:
     """Numbers in the reply that no cited record, question or expected computed value accounts for.
-    Years, citation markers, dates and display counts ('3 of 12', '5 more') are not health values."""
+    Years, citation markers, dates, display counts ('3 of 12', '5 more'), crisis lines and numbers inside
+    names ('Type 2 diabetes') are not health values."""
     grounds = [float(s.value) for t in [*(c.evidence for c in cited), *asked] for s in tx.numbers_in(t)]
     grounds += _allowed(exp)
     converted = [v * f + o for v in grounds for f, o, _, _ in CONVERSIONS.values()]
-    body = tx.EMERGENCY_NUMBERS.sub(" ", tx.DISPLAY_COUNTS.sub(" ", text))
+    body = tx.NOT_VALUES.sub(" ", tx.DISPLAY_COUNTS.sub(" ", text))
     heights = tx.heights_in(body)
     body = tx.FEET_INCHES.sub(" ", body)
     out = []

@@ -42,6 +42,8 @@ class Concept(BaseModel):
     kind: Literal["observation", "immunization", "condition", "procedure", "encounter", "medication", "allergy"]
     codes: list[str] = Field(default_factory=list, description="Any of these codes; empty: every row of the kind.")
     exclude_codes: list[str] = Field(default_factory=list)
+    ambiguous_codes: list[str] = Field(default_factory=list, description="Codes that may or may not belong: a "
+                                       "question whose answer changes with them is skipped.")
     classes: list[str] = Field(default_factory=list, description="Encounter.class codes (AMB, EMER, IMP).")
     components: list[str] = Field(default_factory=list, description="Component codes, in display order (BP).")
     value: Literal["quantity", "components", "text", "none"] = "none"
@@ -49,7 +51,7 @@ class Concept(BaseModel):
     decimals: int = Field(1, ge=0, le=3)
     names: dict[str, str] = Field(description="Words for {name}: 'default' and optionally per voice.")
 
-    @field_validator("codes", "exclude_codes", "components")
+    @field_validator("codes", "exclude_codes", "ambiguous_codes", "components")
     @classmethod
     def _codes(cls, v: list[str]) -> list[str]:
         bad = [c for c in v if not CODE.match(c)]

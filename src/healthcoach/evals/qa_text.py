@@ -34,7 +34,9 @@ DISPLAY_COUNTS = re.compile(
     r"|entries|items|readings|measurements|vitals|labs?|lab results|tests|documents|notes|vaccines?|vaccinations"
     r"|immunizations?|shots|doses|visits?|encounters?|medications?|meds|prescriptions?|conditions?|allergies"
     r"|procedures?|social history)\b|\((?:\d+)\)", re.I)
-EMERGENCY_NUMBERS = re.compile(r"\b(?:call|text|dial)\b[^.\n]{0,24}?\b(?:911|988|112|999)\b", re.I)
+# crisis lines and numbers inside names ("Type 2 diabetes", "25-hydroxy") are not health values
+NOT_VALUES = re.compile(r"\b(?:911|988)\b|\b(?:call|text|dial)\b[^.\n]{0,24}?\b(?:112|999)\b|\btype [12]\b"
+                        r"|\b\d+-(?=[a-z])", re.I)
 FEET_INCHES = re.compile(
     r"\b(\d)\s*(?:ft|feet|foot|'|′)\.?\s*(?:and\s*)?(\d{1,2}(?:\.\d+)?)\s*(?:in(?:ch(?:es)?)?\b|\"|″|'')?", re.I)
 _WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -50,7 +52,7 @@ _UP_NOISE = re.compile(r"\b(?:follow|look|set|pull|sign|show|make|bring|back|pic
                        re.I)
 DIRECTION = {
     "up": re.compile(r"\b(?:up|upward|increas\w*|ris(?:e|en|es|ing)|rose|higher|climb\w*|gain(?:ed|s)?)\b", re.I),
-    "down": re.compile(r"\b(?:down|downward|decreas\w*|dropp?\w*|fell|fall(?:en|ing|s)?|lower(?:ed)?|declin\w*"
+    "down": re.compile(r"\b(?:down|downward|decreas\w*|dropp?\w*|fell|fallen|falling|lower(?:ed)?|declin\w*"
                        r"|lost|reduc\w*)\b", re.I),
     "same": re.compile(r"\b(?:unchanged|no change|the same|same as|stable|steady|flat|stayed|did not change"
                        r"|didn't change|hasn't changed|has not changed)\b", re.I),

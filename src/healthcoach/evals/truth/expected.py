@@ -35,7 +35,8 @@ class Expected(BaseModel):
       as current; inside ``window``, no date that is not one of ``window_dates`` (nothing extra)
     - change: ``direction``, ``delta`` (magnitude) and both ``start`` and ``end`` values
     - trend: ``direction`` and the window's first and last values (``start``, ``end``)
-    - compare: every reading of both ``groups`` (the two windows), and ``direction`` if given
+    - compare: every reading of both ``groups`` (the two windows; with its date when a window has several),
+      and ``direction`` if given
     - exists: a yes with one of the dates in ``readings``; not_found: says so about the concept (a
       ``topic`` word), states no invented value
     """

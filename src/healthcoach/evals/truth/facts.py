@@ -130,8 +130,9 @@ def extreme(rows: Sequence[Row], c: Concept, unit: str | None, highest: bool) ->
     tied = [rd for rd in rds if round(_key(rd), shown) == round(_key(best), shown)]
     if any(rd.numbers[1:] != best.numbers[1:] for rd in tied):
         raise Skip("tied extreme with different second values")
-    if rds[-1] in tied:
-        raise Skip("the extreme is also the latest result (would not tell extreme from latest)")
+    latest_day = rows[-1].when
+    if any(r.when == latest_day and reading(r, c) in tied for r in rows):
+        raise Skip("the extreme is also (one of) the latest result(s) (would not tell extreme from latest)")
     merged = convert_reading(best.model_copy(update={"dates": sorted({d for rd in tied for d in rd.dates})}), unit)
     word = "highest" if highest else "lowest"
     return Answer(Expected(kind="value", readings=[merged], unit=unit, summary=f"{word}: {_describe([merged])}"))
@@ -159,7 +160,8 @@ def mean(rows: Sequence[Row], c: Concept, unit: str | None) -> Answer:
     k = len(rds[0].numbers)
     means = [sum(rd.numbers[i] for rd in rds) / len(rds) for i in range(k)]
     decimals = [c.decimals if unit is None else rds[0].decimals[0]] * k
-    if any(all(round(m, d) == round(v, d) for m, d, v in zip(means, decimals, r.numbers, strict=True)) for r in rds):
+    if any(round(m, d) == round(r.numbers[i], d) for i, (m, d) in enumerate(zip(means, decimals, strict=True))
+           for r in rds):
         raise Skip("the mean equals one of the results (would not tell a mean from a listing)")
     rd = Reading(numbers=means, decimals=decimals, unit=rds[0].unit)
     return Answer(Expected(kind="value", readings=[rd], unit=unit, computed=means,

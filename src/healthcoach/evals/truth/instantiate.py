@@ -24,7 +24,11 @@ from healthcoach.evals.truth.windows import Window, choose, choose_pair
 
 GENERIC = {"a", "an", "the", "my", "of", "to", "and", "or", "any", "shot", "shots", "vaccine", "vaccines", "vaccination",
            "test", "level", "visit", "visits", "status", "trips", "result", "results", "record", "records", "blood",
-           "high", "total", "serum", "screening", "allergy", "allergies", "pill", "d"}
+           "high", "total", "serum", "screening", "pill", "d"}
+# when a person has nothing at all of a kind, "no allergies in your records" answers "am I allergic to X?"
+CATEGORY_WORDS = {"allergy": ["allergies", "allergy"], "condition": ["conditions"], "medication": ["medications", "meds"],
+                  "immunization": ["vaccines", "vaccinations", "immunizations"], "procedure": ["procedures"],
+                  "encounter": ["visits", "encounters"], "observation": []}
 NEED = {"latest": 1, "first": 2, "min": 2, "max": 2, "count": 1, "mean": 2, "list": 1, "change": 2, "trend": 3,
         "exists": 0}
 
@@ -127,6 +131,11 @@ def build_items(suite: Suite, people: Sequence[RawPerson]) -> tuple[list[Item], 
                 contrast = facts.concept_rows(person, suite.concepts[t.contrast]) if t.contrast else []
                 try:
                     answer, window, label = _answer(t, c, facts.concept_rows(person, c), suite.today, seed, contrast)
+                    if c.ambiguous_codes:
+                        broad = c.model_copy(update={"codes": c.codes + c.ambiguous_codes, "ambiguous_codes": []})
+                        other = _answer(t, broad, facts.concept_rows(person, broad), suite.today, seed, contrast)
+                        if other[0].expected != answer.expected:
+                            raise Skip("the answer depends on the concept's ambiguous codes")
                 except Skip as why:
                     skips[f"{t.id}/{cid}: {why}"] += 1
                     continue
@@ -136,7 +145,8 @@ def build_items(suite: Suite, people: Sequence[RawPerson]) -> tuple[list[Item], 
                     words.update(year=y1, year2=y2)
                 words.update(answer.params)
                 if answer.expected.kind in ("not_found", "count"):
-                    answer.expected.topic = topic_words(c)
+                    category = CATEGORY_WORDS[c.kind] if not person.of_kind(c.kind) else []
+                    answer.expected.topic = sorted({*topic_words(c), *category})
                 n = len(t.phrasings)
                 for k in range(min(t.per_person, n)):
                     idx = (seed + k) % n
