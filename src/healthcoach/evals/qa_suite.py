@@ -109,6 +109,8 @@ class Template(BaseModel):
 
 
 class SuiteHead(BaseModel):
+    """suite.yaml: the version, the suite's today and the concepts."""
+
     model_config = ConfigDict(extra="forbid")
     version: Literal[1]
     today: date
@@ -116,6 +118,8 @@ class SuiteHead(BaseModel):
 
 
 class TemplateFile(BaseModel):
+    """One templates/*.yaml file."""
+
     model_config = ConfigDict(extra="forbid")
     version: Literal[1]
     templates: list[Template]
