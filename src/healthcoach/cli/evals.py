@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -15,9 +16,19 @@ from healthcoach.evals.baseline import NaiveBaseline
 from healthcoach.evals.bench import run_bench
 from healthcoach.evals.llm_qa import LLMStats
 from healthcoach.evals.loso import guard_judge, leave_one_source_out
-from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
+from healthcoach.evals.population import (
+    Person,
+    Population,
+    default_shared_data,
+    eval_settings,
+    ingest_population,
+    people,
+)
 from healthcoach.evals.qa import run_cases
 from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, write_qa_report
+from healthcoach.evals.qa_suite import Suite
+from healthcoach.evals.qa_suite_report import suite_report
+from healthcoach.evals.qa_suite_run import coach_ask, evaluate, load_default_suite, run_items, suite_items
 from healthcoach.evals.safety import default_datasets, load_cases, load_thresholds, run_safety
 from healthcoach.evals.safety_render import write_safety_report
 from healthcoach.evals.wearable_qa import (
@@ -44,46 +55,83 @@ def qa(
     ctx: typer.Context,
     data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write qa.json and qa.md."),
+    split: str = typer.Option("all", "--split", help="Question-suite split to ask: dev, test or all."),
+    person: list[str] = typer.Option([], "--person", help="Only these eval user ids (sample, p_xxxxxxxx)."),
+    legacy: bool = typer.Option(True, "--legacy/--no-legacy", help="Also the fixed phrasings of facts.json, "
+                                "the naive baseline and the wearable questions."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also score the naive vector baseline."),
     llm: str | None = typer.Option(None, "--llm", help="Answer through this LLM provider (llamacpp, ollama, "
                                    "openai); model and endpoint from HEALTHCOACH_LLM__* settings."),
     limit: int | None = typer.Option(None, "--limit", help="Ask at most this many questions (LLM runs are slow)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero when a question-suite threshold is not met."),
 ) -> None:
-    """Record QA over the bundled person and the shared patients, beside a naive vector baseline."""
+    """Record QA: the question suite (per operation, source, split) over the bundled person and the shared
+    patients, and the fixed phrasings beside a naive vector baseline."""
+    if split not in ("dev", "test", "all"):
+        fail(f"--split must be dev, test or all (got {split!r})")
     app = app_context(ctx)
     shared = data or default_shared_data()
+    suite = load_default_suite()
     with tempfile.TemporaryDirectory(prefix="hc-eval-") as tmp:
         work = Path(tmp)
         settings = eval_settings(work / "stores", app.settings)
         if llm:
             settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": llm})})
-        persons = people(shared, work)
+        persons = [p for p in people(shared, work, today=suite.today) if not person or p.user_id in person]
         console.print(f"ingesting {len(persons)} people ...")
         pop = ingest_population(settings, persons, progress=lambda n: console.print(f"  {n}", highlight=False))
         coach = build_coach(settings, pop.stores)
+        coach.today = lambda: suite.today
         stats = None
         if llm:
             stats = LLMStats(llm, settings.llm.model or "default")
             coach.llm_observer = stats.add
-        cases = people_cases([(p.name, p.user_id, p.truth) for p in persons], phrasings_path())
-        if limit:
-            cases = cases[:: max(1, len(cases) // limit)][:limit]
-        console.print(f"asking {len(cases)} questions ...")
-        ours = run_cases(cases, coach_asker(coach, pop.stores))
-        base = None
-        if baseline:
-            console.print("indexing raw FHIR JSON for the naive baseline ...")
-            naive = NaiveBaseline(pop.stores.embedder)
-            for p in persons:
-                naive.index(p.user_id, p.bundle)
-            base = [naive.answer(c) for c in cases]
-        result = qa_report(ours, base)
+        result: dict[str, Any] = {}
+        if legacy:
+            result.update(legacy_suite(coach, pop, persons, baseline, limit))
+            if stats is None:
+                result["wearables"] = wearable_suite(coach, pop.stores, shared, work)
+        result["suite"] = question_suite(coach, pop, persons, suite, split, limit)
         if stats is not None:
             result["llm"] = stats.summary()
-        else:
-            result["wearables"] = wearable_suite(coach, pop.stores, shared, work)
     paths = write_qa_report(result, report)
     console.print(paths["md"].read_text(), highlight=False)
+    if not result["suite"]["passed"]:
+        message = f"question-suite thresholds not met (see {paths['md']})"
+        if strict:
+            fail(message)
+        console.print(f"[yellow]{message}[/]")
+
+
+def question_suite(coach: Coach, pop: Population, persons: list[Person], suite: Suite, split: str,
+                   limit: int | None) -> dict[str, Any]:
+    """The question suite through Coach.ask: summary, thresholds, skips and misses."""
+    items, skips, _ = suite_items(suite, [(p.user_id, p.bundle) for p in persons], split)
+    if limit:
+        items = items[:: max(1, len(items) // limit)][:limit]
+    console.print(f"asking {len(items)} suite questions ...")
+    outs = run_items(items, coach_ask(coach, pop.stores.records),
+                     progress=lambda n: console.print(f"  {n}", highlight=False))
+    summary, checks = evaluate(outs, packaged_dir("eval") / "thresholds.yaml")
+    return suite_report(outs, summary, checks, skips, split, len(persons))
+
+
+def legacy_suite(coach: Coach, pop: Population, persons: list[Person], baseline: bool, limit: int | None
+                 ) -> dict[str, Any]:
+    """The fixed phrasings of facts.json's facts, beside the naive vector baseline."""
+    cases = people_cases([(p.name, p.user_id, p.truth) for p in persons], phrasings_path())
+    if limit:
+        cases = cases[:: max(1, len(cases) // limit)][:limit]
+    console.print(f"asking {len(cases)} fixed-phrasing questions ...")
+    ours = run_cases(cases, coach_asker(coach, pop.stores))
+    base = None
+    if baseline:
+        console.print("indexing raw FHIR JSON for the naive baseline ...")
+        naive = NaiveBaseline(pop.stores.embedder)
+        for p in persons:
+            naive.index(p.user_id, p.bundle)
+        base = [naive.answer(c) for c in cases]
+    return qa_report(ours, base)
 
 
 def wearable_suite(coach: Coach, stores: Stores, shared: Path | None, work: Path) -> dict[str, object]:
