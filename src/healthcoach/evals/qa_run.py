@@ -11,6 +11,7 @@ from healthcoach.coach import Coach
 from healthcoach.compose.reply import Reply
 from healthcoach.container import Stores
 from healthcoach.evals.qa import Case, Outcome, Summary, build_cases, load_phrasings, summarize
+from healthcoach.evals.qa_suite_report import suite_markdown
 from healthcoach.records.models import Record
 
 
@@ -48,8 +49,6 @@ def write_qa_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     (out_dir / "qa.json").write_text(json.dumps(report, indent=2, default=str))
     lines = ["# Record-QA eval", ""]
     if report.get("suite"):
-        from healthcoach.evals.qa_suite_report import suite_markdown
-
         lines += [*suite_markdown(report["suite"]), ""]
     if "healthcoach" in report:
         lines += _legacy_markdown(report)

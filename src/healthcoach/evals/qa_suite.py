@@ -19,7 +19,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from healthcoach.errors import ConfigError
-from healthcoach.evals.truth.windows import WINDOW_KINDS
+from healthcoach.settings import packaged_dir
+
+# The time windows a template may use (truth/windows.py computes each one).
+WINDOW_KINDS = ("ever", "current", "year", "month", "since", "between", "last_n_months", "this_year",
+                "last_year", "two_years", "this_vs_last_year")
 
 Source = Literal["writer-formal", "writer-lay", "writer-texting", "writer-clinician", "writer-followup"]
 Operation = Literal["latest", "first", "min", "max", "count", "mean", "list", "change", "trend", "nth_previous",
@@ -219,8 +223,6 @@ def _check_template(t: Template, concepts: dict[str, Concept]) -> tuple[tuple[An
 
 def suite_dir() -> Path:
     """eval/suites/qa in the checkout (or the installed package's copy)."""
-    from healthcoach.settings import packaged_dir
-
     return packaged_dir("eval") / "suites" / "qa"
 
 

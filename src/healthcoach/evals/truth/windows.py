@@ -15,8 +15,6 @@ from datetime import date, timedelta
 
 from healthcoach.evals.truth.fhir_raw import Row
 
-WINDOW_KINDS = ("ever", "current", "year", "month", "since", "between", "last_n_months", "this_year",
-                "last_year", "two_years", "this_vs_last_year")
 MONTH_SPANS = (3, 6, 12, 18, 24, 36, 48, 60, 84, 120)
 EDGE_DAYS = 7
 
