@@ -118,7 +118,7 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
             progress((done, total) if total else None, desc=stage)
 
         try:
-            report = bundle.stores.ingestor.ingest(user, paths, progress=say)  # type: ignore[arg-type]
+            report = bundle.stores.ingestor.ingest(user, paths, progress=say)
         except HealthCoachError as exc:
             return f"⚠️ Nothing was stored: {exc.message}"
         lines = [f"- {CATEGORY_TITLES.get(Category(c), c)}: {n}" for c, n in sorted(report.records_by_category.items())]
