@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from healthcoach.compose.citations import Citation, Citer, fmt_date
+from healthcoach.compose.citations import Citation, Citer, fmt_date, fmt_when
 from healthcoach.compose.llm import RECORDS_NOT_SENT_NOTE, LLMComposer, LLMRun
 from healthcoach.compose.templates import Answer, Composer, number_tokens
 from healthcoach.errors import NotFound
@@ -206,13 +206,13 @@ class Coach:
             meds = self._mentioned_or_active_meds(user_id, message)
             if meds:
                 lines = [f"- {r.label}" + (f": \"{r.text}\"" if r.text else "") + f", {r.status or 'recorded'}, "
-                         f"{fmt_date(r.date)} {cite(r)}" for r in meds]
+                         f"{fmt_when(r)} {cite(r)}" for r in meds]
                 extra = "What your records list (for your conversation with your prescriber or pharmacist):\n" + \
                     "\n".join(lines)
         elif user_id and verdict.category == "diagnosis":
             found = self._mentioned_records(user_id, message)
             if found:
-                lines = [f"- {r.label}: {r.value_display() or r.text or 'recorded'} on {fmt_date(r.date)} {cite(r)}"
+                lines = [f"- {r.label}: {r.value_display() or r.text or 'recorded'} on {fmt_when(r)} {cite(r)}"
                          for r in found]
                 extra = "What your records say that may be relevant to bring to a clinician:\n" + "\n".join(lines)
         if extra:
@@ -274,5 +274,5 @@ def evidence_text(records: Sequence[Record]) -> str:
         parts.append(describe(r))
         parts.append(r.model_dump_json(exclude={"source", "user_id", "id"}))
         if r.date:
-            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)}")
+            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)} {fmt_when(r)}")
     return "\n".join(parts)

@@ -66,7 +66,7 @@ def describe(rec: Record) -> str:
     for key in ("reason", "reactions", "criticality", "provider"):
         if rec.details.get(key):
             text += f". {key.capitalize()}: {rec.details[key]}"
-    return f"{text}. Source: {rec.source.display()}."
+    return f"{text}. Source: {rec.source_display()}."
 
 
 def primary_code(rec: Record) -> str | None:
@@ -109,9 +109,9 @@ def _cid(user_id: str, *parts: str) -> str:
 def record_chunks(rec: Record) -> list[Chunk]:
     """One chunk per record; a long note is split into pieces, each headed by its date and title."""
     meta = _meta("record", str(rec.category), [rec])
-    meta["source"] = rec.source.display()
+    meta["source"] = rec.source_display()
     if rec.category is Category.document and rec.text:
-        head = f"{rec.date.isoformat() if rec.date else ''} {rec.label} (clinical note, {rec.source.display()}): "
+        head = f"{rec.date.isoformat() if rec.date else ''} {rec.label} (clinical note, {rec.source_display()}): "
         pieces = _split(rec.text, DOC_PIECE)
         return [Chunk(rec.id if i == 0 else f"{rec.id}#{i}", head + p, meta) for i, p in enumerate(pieces)]
     return [Chunk(rec.id, describe(rec), meta)]

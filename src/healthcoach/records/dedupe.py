@@ -150,14 +150,22 @@ def same_value(a: Record, b: Record) -> bool | None:
     return None
 
 
-def _rank(rec: Record) -> tuple[int, int, int, str]:
-    richer = int(rec.reference_range is not None) + int(rec.interpretation is not None)
-    return KIND_RANK.get(rec.source.kind, 9), PRECISION_RANK[precision(rec)], -richer, rec.id
-
-
 def find_links(records: Iterable[Record], window: timedelta) -> list[Link]:
-    """Duplicate and conflict links over one user's records (any order in, deterministic out)."""
-    ordered = sorted((r for r in records if r.category not in LEFT_ALONE), key=_rank)
+    """Duplicate and conflict links over one user's records (any order in, deterministic out).
+
+    The record shown for a fact comes from the preferred kind (FHIR, then C-CDA, then OMOP), then from the
+    source that holds the most of the person's records (the fuller export), then the more precise date."""
+    pool = [r for r in records if r.category not in LEFT_ALONE]
+    size: dict[tuple[str, str], int] = defaultdict(int)
+    for r in pool:
+        size[source_key(r)] += 1
+
+    def rank(rec: Record) -> tuple[int, int, int, int, str]:
+        richer = int(rec.reference_range is not None) + int(rec.interpretation is not None)
+        return (KIND_RANK.get(rec.source.kind, 9), -size[source_key(rec)], PRECISION_RANK[precision(rec)],
+                -richer, rec.id)
+
+    ordered = sorted(pool, key=rank)
     index: dict[tuple[str, str, int], list[_Cluster]] = defaultdict(list)
     clusters: list[_Cluster] = []
     links: list[Link] = []

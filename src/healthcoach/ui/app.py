@@ -86,7 +86,7 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
         out: list[Any] = []
         for cat in BROWSE:
             rows = [[r.date.isoformat() if r.date else "", r.label, (r.value_display() or "")[:80], r.status or "",
-                     r.source.display()] for r in store.query(user, categories=[cat])]
+                     r.source_display()] for r in store.query(user, categories=[cat])]
             out.append(rows or [["", f"No {CATEGORY_TITLES[cat].lower()} in your records", "", "", ""]])
         return out
 
