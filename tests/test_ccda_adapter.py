@@ -187,7 +187,7 @@ def test_truncated_document_is_refused_with_its_line_and_nothing_stored(make_sto
 def test_an_xml_file_that_is_not_a_clinical_document_is_named(tmp_path: Path) -> None:
     other = tmp_path / "notes.xml"
     other.write_text("<?xml version='1.0'?><notes><note>hi</note></notes>", encoding="utf-8")
-    with pytest.raises(IngestError, match="notes.xml: not a C-CDA document"):
+    with pytest.raises(IngestError, match=r"notes\.xml: not a C-CDA document"):
         load_ccda(other, "u", 10_000)
 
 
