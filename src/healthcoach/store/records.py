@@ -191,7 +191,8 @@ class RecordStore:
             stmt = stmt.where(RecordRow.start < until.astimezone(UTC))
         if resource_types:
             stmt = stmt.where(RecordRow.resource_type.in_(list(resource_types)))
-        stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.id)
+        # Ties (one visit's results) by label: the same records read in the same order for any user.
+        stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.label, RecordRow.id)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._maybe(s) as ss:
