@@ -80,8 +80,8 @@ def test_the_a1c_answer_names_all_three_sources(timeline: Any, sources: Any) -> 
     assert reply.citations[0].source.startswith("3 sources: ")
 
 
-def test_duplicates_command_shows_what_was_merged_and_why(timeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    _coach, stores, report, home = timeline
+def test_duplicates_command_shows_what_was_merged_and_why(timeline: Any) -> None:
+    _coach, _stores, report, home = timeline
     result = CliRunner().invoke(app, ["--data-dir", str(home), "records", "--user", "maria3", "--duplicates", "--json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
