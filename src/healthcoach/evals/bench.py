@@ -174,7 +174,7 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
     """Run the selected benchmarks and write bench.json + bench.md."""
     from healthcoach.evals.population import default_shared_data
 
-    want = only or {"ingest", "answers", "guard", "wearables", "scale"}
+    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale"}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -188,6 +188,13 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
             from healthcoach.store.embeddings import Embedder
 
             results["guard"] = bench_guard(settings, pop.stores.embedder if pop else Embedder(settings.embedding), log)
+        if "formats" in want:
+            from healthcoach.evals.bench_formats import bench_formats
+
+            try:
+                results["formats"] = bench_formats(settings, shared, work, log)
+            except Exception as exc:
+                results["formats"] = {"error": f"{type(exc).__name__}: {exc}"}
         for part, fn in (("wearables", bench_wearables), ("scale", bench_scale)):
             if part in want:
                 try:
@@ -219,6 +226,12 @@ def render(results: dict[str, Any]) -> str:
         if part == "scale":
             lines += ["| users | vectors | p50 ms | p95 ms |", "|---|---|---|---|"]
             lines += [f"| {c['users']} | {c['vectors']} | {c['p50_ms']} | {c['p95_ms']} |" for c in data["curve"]]
+        elif part == "formats" and "error" not in data:
+            lines += ["| format and stage | records | seconds | records/s | notes |", "|---|---|---|---|---|"]
+            for name, row in data.items():
+                note = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("records", "seconds", "records_per_s"))
+                lines.append(f"| {name.replace('_', ' ')} | {row.get('records')} | {row.get('seconds', '')} | "
+                             f"{row.get('records_per_s')} | {note} |")
         else:
             lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in data.items()]
         lines.append("")
