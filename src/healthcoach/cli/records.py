@@ -99,6 +99,7 @@ def record_json(rec: Record) -> dict[str, object]:
         "status": rec.status,
         "source": rec.source_display(),
         "sources": [s.display() for s in rec.all_sources()],
+        "conflicts": list(rec.conflicts),
     }
 
 
