@@ -67,3 +67,30 @@ class SectionContext:
                           resource_type=resource_type, resource_id=rid),
             **kw,
         )
+
+
+def display_name(elem: Element | None) -> str | None:
+    """The displayName of a coded element, if any."""
+    return elem.get("displayName") if elem is not None else None
+
+
+def status_code(elem: Element) -> str | None:
+    """statusCode/@code of an act."""
+    sc = elem.find(q("statusCode"))
+    return sc.get("code") if sc is not None else None
+
+
+def negated(elem: Element) -> bool:
+    """negationInd="true": the act did not happen (a refused vaccine, 'no known allergies')."""
+    return elem.get("negationInd") == "true"
+
+
+def related_values(elem: Element, ctx: SectionContext, templates: set[str]) -> list[str]:
+    """Values of the related observations with these templates (reactions, statuses, severities)."""
+    out = []
+    for rel in elem.findall(q("entryRelationship/observation")):
+        if ct.template_ids(rel) & templates:
+            v = ct.value(rel.find(q("value")), ctx.refs)
+            if v.text:
+                out.append(v.text)
+    return out

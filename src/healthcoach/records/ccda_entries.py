@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from xml.etree.ElementTree import Element
 
+from healthcoach.records import bp
 from healthcoach.records import ccda_types as ct
 from healthcoach.records.base import AdapterResult
-from healthcoach.records.ccda_context import SectionContext, Skip
+from healthcoach.records.ccda_concerns import map_allergy, map_problem
+from healthcoach.records.ccda_context import SectionContext, Skip, display_name, negated, status_code
 from healthcoach.records.ccda_plan import map_note, map_plan
 from healthcoach.records.ccda_types import q
-from healthcoach.records.fhir import PREGNANCY_LOINC, PREGNANCY_SNOMED, PREGNANCY_WORDS
-from healthcoach.records.models import Category, Code, Component, Record
+from healthcoach.records.fhir import PREGNANCY_LOINC
+from healthcoach.records.models import Category, Record
 
 _S = "2.16.840.1.113883.10.20.22.2."
 SECTION_KINDS: dict[str, str] = {
@@ -56,12 +58,7 @@ UNIT_PATHS = {
 # Inside a concern act, the observations that are units; others (severity, status) only describe them.
 UNIT_TEMPLATES = {"allergies": {"2.16.840.1.113883.10.20.22.4.7"}, "problems": {"2.16.840.1.113883.10.20.22.4.4"}}
 PREGNANCY_TEMPLATE = "2.16.840.1.113883.10.20.15.3.8"
-# Allergy observation values that only say "an allergy" (the allergen then names it).
-GENERIC_ALLERGY = {"419199007", "416098002", "414285001", "420134006", "418038007", "419511003", "418471000",
-                   "235719002", "59037007", "426232007", "232347008"}
 MED_STATUS = {"aborted": "stopped", "suspended": "on-hold", "cancelled": "cancelled", "nullified": "entered-in-error"}
-CONCERN_STATUS = {"active": "active", "completed": "resolved", "suspended": "inactive", "aborted": "inactive"}
-BP = {"8480-6": "systolic", "8462-4": "diastolic"}
 
 
 def units(kind: str, entries: list[Element]) -> Iterator[tuple[str, Element, Element | None]]:
@@ -113,50 +110,22 @@ def map_section_entries(kind: str, entries: list[Element], ctx: SectionContext, 
 
 def fold_blood_pressure(vitals: list[tuple[Element | None, Record]], result: AdapterResult) -> list[Record]:
     """Systolic and diastolic observations of one organizer become one blood-pressure record (as in FHIR)."""
-    out: list[Record] = []
     groups: dict[int, dict[str, Record]] = {}
     for container, rec in vitals:
-        part = next((BP[c.code] for c in rec.codes if c.system == "LOINC" and c.code in BP), None)
-        if container is not None and part and rec.value is not None:
-            groups.setdefault(id(container), {}).setdefault(part, rec)
-    folded = {g["diastolic"].id: g for g in groups.values() if len(g) == 2}
-    by_systolic = {g["systolic"].id: g for g in folded.values()}
+        which = bp.part(rec)
+        if container is not None and which:
+            groups.setdefault(id(container), {}).setdefault(which, rec)
+    pairs = [g for g in groups.values() if len(g) == 2]
+    diastolic = {g["diastolic"].id for g in pairs}
+    systolic = {g["systolic"].id: g for g in pairs}
+    out: list[Record] = []
     for _, rec in vitals:
-        if rec.id in folded:
+        if rec.id in diastolic:
             result.skip("vital: diastolic blood pressure folded into its blood-pressure record")
-            continue
-        g = by_systolic.get(rec.id)
-        if g is None:
+        elif rec.id in systolic:
+            out.append(bp.fold(rec, systolic[rec.id]["diastolic"]))
+        else:
             out.append(rec)
-            continue
-        comps = tuple(Component(label=r.label, codes=r.codes, value=r.value) for r in (g["systolic"], g["diastolic"]))
-        out.append(rec.model_copy(update={
-            "label": "Blood pressure", "value": None, "components": comps, "reference_range": None,
-            "codes": (Code(system="LOINC", code="85354-9", display="Blood pressure panel with all children optional"),),
-        }))
-    return out
-
-
-def _display(elem: Element | None) -> str | None:
-    return elem.get("displayName") if elem is not None else None
-
-
-def _status(elem: Element) -> str | None:
-    sc = elem.find(q("statusCode"))
-    return sc.get("code") if sc is not None else None
-
-
-def _negated(elem: Element) -> bool:
-    return elem.get("negationInd") == "true"
-
-
-def _related_values(elem: Element, ctx: SectionContext, templates: set[str]) -> list[str]:
-    out = []
-    for rel in elem.findall(q("entryRelationship/observation")):
-        if ct.template_ids(rel) & templates:
-            v = ct.value(rel.find(q("value")), ctx.refs)
-            if v.text:
-                out.append(v.text)
     return out
 
 
@@ -179,7 +148,7 @@ def map_observation(obs: Element, container: Element | None, ctx: SectionContext
     panel = ct.concept(container.find(q("code")), ctx.refs).label if container is not None else None
     return ctx.record(
         obs, pos, RESOURCE[kind], category, code.label, when, codes=codes, value=val.quantity, text=val.text,
-        reference_range=ct.reference_range(obs), status=_status(obs),
+        reference_range=ct.reference_range(obs), status=status_code(obs),
         interpretation=(interp.get("displayName") or interp.get("code")) if interp is not None else None,
         details={"panel": panel if kind == "results" else None,
                  "value_code": val.code.key if val.code else None},
@@ -191,8 +160,8 @@ def map_medication(sa: Element, container: Element | None, ctx: SectionContext, 
     material = sa.find(q("consumable/manufacturedProduct/manufacturedMaterial"))
     drug = ct.concept(material.find(q("code")) if material is not None else None, ctx.refs)
     name = ct.attr_text(material.find(q("name")), ctx.refs) if material is not None else None
-    stated = _status(sa) or ""
-    status = "not-taken" if _negated(sa) else MED_STATUS.get(stated, stated) or None
+    stated = status_code(sa) or ""
+    status = "not-taken" if negated(sa) else MED_STATUS.get(stated, stated) or None
     reason = next((v.text for rel in sa.findall(q("entryRelationship/observation"))
                    if (v := ct.value(rel.find(q("value")), ctx.refs)).text and
                    "2.16.840.1.113883.10.20.22.4.19" in ct.template_ids(rel)), None)
@@ -224,70 +193,20 @@ def map_immunization(sa: Element, container: Element | None, ctx: SectionContext
     material = sa.find(q("consumable/manufacturedProduct/manufacturedMaterial"))
     vaccine = ct.concept(material.find(q("code")) if material is not None else None, ctx.refs)
     lot = material.find(q("lotNumberText")) if material is not None else None
-    status = "not-done" if _negated(sa) else (_status(sa) or "completed")
+    status = "not-done" if negated(sa) else (status_code(sa) or "completed")
     return ctx.record(
         sa, pos, RESOURCE[kind], Category.immunization, vaccine.label, ct.effective_times(sa),
         codes=ct.clinical_codes(vaccine), status=status,
-        details={"lot": ct.attr_text(lot, {}), "route": _display(sa.find(q("routeCode")))},
-    )
-
-
-def map_allergy(obs: Element, act: Element | None, ctx: SectionContext, kind: str, pos: str) -> Record:
-    """An allergy: the allergen (participant CSM), the kind of reaction, status, reactions, severity."""
-    if _negated(obs):
-        raise Skip("allergy: states an allergy is absent (e.g. no known allergies)")
-    allergen = ct.concept(obs.find(q("participant/participantRole/playingEntity/code")), ctx.refs)
-    if not allergen.label:
-        allergen = ct.concept(None, {}) if obs.find(q("participant")) is None else allergen
-        name = obs.find(q("participant/participantRole/playingEntity/name"))
-        allergen = ct.Concept(allergen.codes, ct.attr_text(name, ctx.refs), allergen.null)
-    kind_of = ct.concept(obs.find(q("value")), ctx.refs)
-    generic = not kind_of.codes or any(c.code in GENERIC_ALLERGY for c in kind_of.codes)
-    label = (f"Allergy to {allergen.label}" if allergen.label else kind_of.label) if generic else kind_of.label
-    codes = (() if generic else ct.clinical_codes(kind_of)) + ct.clinical_codes(allergen)
-    statuses = _related_values(obs, ctx, {"2.16.840.1.113883.10.20.22.4.28"})
-    status = statuses[0].lower() if statuses else CONCERN_STATUS.get(_status(act) or "") if act is not None else None
-    start = ct.effective(obs.find(q("effectiveTime")))
-    if start[0] is None and act is not None:
-        start = ct.effective(act.find(q("effectiveTime")))
-    reactions = _related_values(obs, ctx, {"2.16.840.1.113883.10.20.22.4.9"})
-    severity = [t for r in [*obs.iter(ct.H + "observation"), *(act.iter(ct.H + "observation") if act is not None else [])]
-                if "2.16.840.1.113883.10.20.22.4.8" in ct.template_ids(r)
-                for t in [ct.value(r.find(q("value")), ctx.refs).text] if t]
-    return ctx.record(
-        obs, pos, RESOURCE[kind], Category.allergy, label, start, codes=codes, status=status,
-        details={"reactions": ", ".join(reactions), "severity": severity[0] if severity else None,
-                 "criticality": next(iter(_related_values(obs, ctx, {"2.16.840.1.113883.10.20.22.4.145"})), None),
-                 "allergy_category": kind_of.label if generic else None},
-    )
-
-
-def map_problem(obs: Element, act: Element | None, ctx: SectionContext, kind: str, pos: str) -> Record:
-    """A problem or diagnosis: SNOMED/ICD-10 value, onset and resolution dates, status."""
-    if _negated(obs):
-        raise Skip("condition: stated as absent")
-    problem = ct.concept(obs.find(q("value")), ctx.refs)
-    codes = ct.clinical_codes(problem)
-    label = problem.label or ct.attr_text(obs.find(q("text")), ctx.refs)
-    pregnancy = any(c.system == "SNOMED" and c.code in PREGNANCY_SNOMED for c in codes) or any(
-        c.system == "ICD-10" and c.code.upper().startswith("O") for c in codes) or bool(label and PREGNANCY_WORDS.search(label))
-    start, end, bad = ct.effective(obs.find(q("effectiveTime")))
-    statuses = _related_values(obs, ctx, {"2.16.840.1.113883.10.20.22.4.6"})
-    status = statuses[0].lower() if statuses else "resolved" if end else (
-        CONCERN_STATUS.get(_status(act) or "") if act is not None else None)
-    return ctx.record(
-        obs, pos, RESOURCE[kind], Category.pregnancy if pregnancy else Category.condition, label, (start, end, bad),
-        codes=codes, status=status,
-        details={"section": ctx.title, "type": ct.concept(obs.find(q("code")), ctx.refs).label},
+        details={"lot": ct.attr_text(lot, {}), "route": display_name(sa.find(q("routeCode")))},
     )
 
 
 def map_procedure(proc: Element, container: Element | None, ctx: SectionContext, kind: str, pos: str) -> Record:
     """A procedure (procedure, observation or act entry)."""
-    if _negated(proc):
+    if negated(proc):
         raise Skip("procedure: stated as not done")
     code = ct.concept(proc.find(q("code")), ctx.refs)
-    status = _status(proc)
+    status = status_code(proc)
     status = {"active": "in-progress", "aborted": "stopped", "cancelled": "not-done"}.get(status or "", status)
     if proc.get("moodCode", "EVN") != "EVN":
         status = "planned"

@@ -203,17 +203,8 @@ def _patient(res: Json) -> PatientInfo:
         name=name,
         birth_date=born[1] if born else None,
         gender=res.get("gender"),
-        issuer=_issuer(res),
+        issuer=ft.patient_issuer(res),
     )
-
-
-def _issuer(res: Json) -> str | None:
-    """Who assigned the patient's record number: the system of its MR identifier (else its first one that
-    is not a national id). None when the Patient carries no identifier."""
-    ids = [i for i in res.get("identifier") or [] if isinstance(i, dict) and i.get("system")
-           and "ssn" not in str(i["system"]).lower()]
-    mr = [i for i in ids if any(c.code == "MR" for c in ft.codes(i.get("type")))]
-    return str((mr or ids)[0]["system"]) if (mr or ids) else None
 
 
 def _org_name(ctx: _Context, reference: Any) -> str | None:

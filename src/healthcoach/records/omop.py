@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from healthcoach.errors import IngestError
+from healthcoach.records import bp
 from healthcoach.records.base import AdapterResult, PatientInfo
 from healthcoach.records.fhir import PREGNANCY_LOINC, PREGNANCY_SNOMED, PREGNANCY_WORDS
 from healthcoach.records.models import (
     Category,
     Code,
-    Component,
     Quantity,
     Record,
     ReferenceRange,
@@ -242,10 +242,10 @@ def map_measurement(row: Row, ctx: _Ctx) -> Record:
                          unit=value.unit if value else None) if low or high else None
     rec = _record(row, ctx, "measurement", category, ctx.label(row.get("measurement_concept_id"), src),
                   _when(row, "measurement"), codes=codes, value=value, text=text, reference_range=rng, status="final")
-    part = {"8480-6": "systolic", "8462-4": "diastolic"}.get(next(iter(loinc & {"8480-6", "8462-4"}), ""))
-    if part and value is not None:
+    which = bp.part(rec)
+    if which:
         ctx.bp.setdefault((row.get("measurement_datetime") or row.get("measurement_date", ""),
-                           row.get("visit_occurrence_id", "")), {}).setdefault(part, rec)
+                           row.get("visit_occurrence_id", "")), {}).setdefault(which, rec)
     return rec
 
 
@@ -285,21 +285,16 @@ def map_death(row: Row, ctx: _Ctx) -> Record:
 def _fold_blood_pressure(result: AdapterResult, ctx: _Ctx) -> list[Record]:
     """Systolic and diastolic measured together (same time and visit) become one blood-pressure record."""
     pairs = [g for g in ctx.bp.values() if len(g) == 2]
-    dia = {g["diastolic"].id for g in pairs}
-    sys_ = {g["systolic"].id: g for g in pairs}
+    diastolic = {g["diastolic"].id for g in pairs}
+    systolic = {g["systolic"].id: g for g in pairs}
     out = []
     for rec in result.records:
-        if rec.id in dia:
+        if rec.id in diastolic:
             result.skip("measurement: diastolic blood pressure folded into its blood-pressure record")
-            continue
-        g = sys_.get(rec.id)
-        if g is not None:
-            comps = tuple(Component(label=r.label, codes=r.codes, value=r.value) for r in (g["systolic"], g["diastolic"]))
-            rec = rec.model_copy(update={
-                "label": "Blood pressure", "value": None, "components": comps, "reference_range": None,
-                "codes": (Code(system="LOINC", code="85354-9", display="Blood pressure panel with all children optional"),),
-            })
-        out.append(rec)
+        elif rec.id in systolic:
+            out.append(bp.fold(rec, systolic[rec.id]["diastolic"]))
+        else:
+            out.append(rec)
     return out
 
 
