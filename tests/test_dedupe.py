@@ -47,6 +47,14 @@ def test_one_source_is_never_merged_with_itself() -> None:
     assert find_links([rec("a"), rec("b")], WINDOW) == []  # the same file states it twice: both stay
 
 
+def test_two_downloads_of_a_portal_document_under_one_file_name_are_two_sources() -> None:
+    first = rec("a", "ccda", "MyChart_CCD.xml").model_copy(update={"source": Source(
+        kind="ccda", file="MyChart_CCD.xml", resource_type="Result", resource_id="doc-2024/e1")})
+    again = rec("b", "ccda", "MyChart_CCD.xml").model_copy(update={"source": Source(
+        kind="ccda", file="MyChart_CCD.xml", resource_type="Result", resource_id="doc-2025/e9")})
+    assert kinds(find_links([first, again], WINDOW)) == {"b": "duplicate->a"}
+
+
 def test_outside_the_time_window_is_another_result() -> None:
     later = rec("b", "ccda", "p.xml", at=datetime(2025, 3, 22, 13, 0, tzinfo=EST))
     assert find_links([rec("a"), later], WINDOW) == []

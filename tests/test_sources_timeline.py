@@ -151,3 +151,13 @@ def test_disconnecting_one_source_removes_only_what_no_other_source_backs(
     a1c = stores.records.query("dora", code_keys=["LOINC:4548-4"])
     assert len(a1c) == truth["hba1c"]["count"] and a1c[0].source.file == "second_provider.ndjson"
     assert all(len(r.all_sources()) == 1 for r in a1c)
+
+
+def test_the_sample_writers_are_deterministic(tmp_path: Path) -> None:
+    first, _ = write_person_sources(tmp_path / "a", seed=7, today=TODAY)
+    again, _ = write_person_sources(tmp_path / "b", seed=7, today=TODAY)
+    assert all(first[k].read_bytes() == again[k].read_bytes() for k in first)
+    lines = [json.loads(line) for line in first["second_provider"].read_text().splitlines()]
+    bundle_ids = {e["resource"]["id"] for e in json.loads(first["fhir"].read_text())["entry"]}
+    assert lines and not bundle_ids & {r["id"] for r in lines}  # the second provider's own ids
+    assert all(r["effectiveDateTime"].endswith("Z") for r in lines if r["resourceType"] == "Observation")

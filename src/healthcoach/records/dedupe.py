@@ -53,7 +53,10 @@ class _Cluster:
 
 
 def source_key(rec: Record) -> tuple[str, str]:
-    """One source = one adapter kind and one file."""
+    """One source = one adapter kind and one file; for C-CDA one document (a portal's CCD downloaded twice
+    under the same file name is two documents: their resource ids start with the document id)."""
+    if rec.source.kind == "ccda":
+        return rec.source.kind, f"{rec.source.file or ''}|{rec.source.resource_id.split('/', 1)[0]}"
     return rec.source.kind, rec.source.file or ""
 
 
