@@ -68,7 +68,8 @@ def parse_ccda(raw: RawFile, user_id: str) -> AdapterResult:
     """Map one C-CDA document to records; malformed XML raises IngestError naming the file and position."""
     if b"<!ENTITY" in raw.data[:65536]:
         raise IngestError(f"{raw.name}: XML entity declarations are not accepted in a C-CDA document")
-    result, head = AdapterResult(), _Header()
+    result = AdapterResult()
+    head = _Header(doc_key="sha-" + hashlib.sha256(raw.data).hexdigest()[:20])  # until the document's <id> says
     file = raw.name.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     path: list[str] = []
     try:
@@ -80,7 +81,7 @@ def parse_ccda(raw: RawFile, user_id: str) -> AdapterResult:
                 continue
             depth, name = len(path), path.pop()
             if depth == 2:
-                _header_part(name, elem, head, raw)
+                _header_part(name, elem, head)
                 if name != "component":
                     elem.clear()
             elif name == "section":
@@ -99,8 +100,8 @@ def parse_ccda(raw: RawFile, user_id: str) -> AdapterResult:
     return result
 
 
-def _header_part(name: str, elem: Element, head: _Header, raw: RawFile) -> None:
-    if name == "id":
+def _header_part(name: str, elem: Element, head: _Header) -> None:
+    if name == "id" and elem.get("root"):
         head.doc_key = f"{elem.get('root', '')}:{elem.get('extension', '')}".strip(":")
     elif name == "title":
         head.title = " ".join("".join(elem.itertext()).split()) or None
@@ -116,8 +117,6 @@ def _header_part(name: str, elem: Element, head: _Header, raw: RawFile) -> None:
     elif name == "componentOf":
         start, _, _ = ct.effective(elem.find(ct.q("encompassingEncounter/effectiveTime")))
         head.when = start or head.when
-    if not head.doc_key:
-        head.doc_key = "sha-" + hashlib.sha256(raw.data).hexdigest()[:20]
 
 
 def _text(elem: Element | None) -> str | None:
