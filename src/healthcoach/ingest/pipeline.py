@@ -109,7 +109,7 @@ class Ingestor:
                 user.patient_name = user.patient_name or p.name
                 if p.birth_date and not user.birth_date:
                     user.birth_date = p.birth_date.isoformat()
-            for p in result.patients:
+            for p in {q.key: q for q in reversed(result.patients)}.values():  # once per key, first one wins
                 self.store.link_identity(s, user_id, p)
             counts = self.store.upsert(s, result.records)
             indexed = self.vectors.count(user_id)
