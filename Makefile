@@ -21,8 +21,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/healthcoach demo
 
-## Install everything and run the whole test suite.
+## Install everything, check the import layers, and run the whole test suite.
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not llamacpp"
 	@# llama.cpp's OpenMP threads spin against torch's unless told to wait passively (set before start).
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -m llamacpp

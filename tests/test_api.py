@@ -288,8 +288,7 @@ def test_log_weight_through_the_api_is_answered_from_the_record(tmp_path, embedd
     from healthcoach.api.auth import create_token
 
     settings = settings_for(tmp_path / "d")
-    from healthcoach.api.deps import CoachBundle
-    from healthcoach.container import build_stores
+    from healthcoach.container import CoachBundle, build_stores
 
     bundle = CoachBundle.build(settings, build_stores(settings, embedder=embedder))
     token = create_token(bundle.stores.records, "lee")

@@ -198,7 +198,7 @@ def test_privacy_tab_builds_with_its_controls(server: SampleServer) -> None:
 
 
 def test_privacy_panel_actions(server: SampleServer, client: TestClient, tmp_path: Path) -> None:
-    from healthcoach.ui.app import PrivacyPanel
+    from healthcoach.ui.privacy import PrivacyPanel
 
     user = "privacy-ui"
     small_user(server, client, user, tmp_path)
@@ -233,7 +233,7 @@ def test_privacy_panel_actions(server: SampleServer, client: TestClient, tmp_pat
 
 def test_privacy_panel_local_mode_says_the_profile_is_empty(server: SampleServer, client: TestClient,
                                                            tmp_path: Path) -> None:
-    from healthcoach.ui.app import PrivacyPanel, audit_text
+    from healthcoach.ui.privacy import PrivacyPanel, audit_text
 
     user = "privacy-local"
     small_user(server, client, user, tmp_path)

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from conftest import TODAY
-from healthcoach.coach import Turn
 from healthcoach.compose.grounding import check_grounding
 from healthcoach.compose.llm import LLMComposer, LLMRun, evidence_table, fence
 from healthcoach.compose.prompts import Prompts
+from healthcoach.compose.reply import Turn
 from healthcoach.compose.templates import Answer
 from healthcoach.settings import Settings
 from llm_fakes import OutputGuardOnly, ScriptedChatModel, a1c_answer, template_answer

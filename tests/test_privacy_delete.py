@@ -114,7 +114,7 @@ def test_disconnect_by_kind_removes_every_file_of_it(stores: Stores, tmp_path: P
 
 def test_a_flushed_vector_index_leaves_no_segment_files(stores: Stores) -> None:
     """Past Chroma's flush threshold the HNSW folder holds the ids; delete_user removes the folder too."""
-    from healthcoach.ingest.chunking import Chunk
+    from healthcoach.store.vectors import Chunk
 
     stores.records.ensure_user("big")
     chunks = [Chunk(id=f"zebra-chunk-{i:05d}", text=f"zebra reading number {i}", metadata={"category": "lab"})

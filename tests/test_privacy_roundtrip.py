@@ -18,7 +18,8 @@ import pytest
 import fhir_factory as F
 from conftest import TODAY
 from healthcoach.chat import ChatService
-from healthcoach.coach import Coach, Reply
+from healthcoach.coach import Coach
+from healthcoach.compose.reply import Reply
 from healthcoach.container import Stores, build_coach, build_stores
 from healthcoach.privacy import delete_user, export_user, list_audit, set_consent
 from healthcoach.records.models import Record

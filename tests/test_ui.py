@@ -8,7 +8,8 @@ from healthcoach.api.testing import SampleServer, sample_server
 from healthcoach.knowledge.catalog import load_catalog
 from healthcoach.store.embeddings import Embedder
 from healthcoach.ui import charts
-from healthcoach.ui.app import BANNER, EXAMPLES, build_ui, reply_messages
+from healthcoach.ui.app import build_ui
+from healthcoach.ui.render import BANNER, EXAMPLES, reply_messages
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import require_shared
 from healthcoach.errors import IngestError
-from healthcoach.wearables import METRICS, detect, load_wearables
+from healthcoach.ingest.sources import detect, load_wearables
+from healthcoach.wearables import METRICS
 
 SHARED = Path(__file__).parents[1] / ".." / "shared"
 WEAR = SHARED / "data" / "wearables"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from healthcoach.wearables import load_wearables
+from healthcoach.ingest.sources import load_wearables
 from healthcoach.wearables.daily import daily_record
 from healthcoach.wearables.generator import generate_fitbit_takeout
 from healthcoach.wearables.manual import manual_entry

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from healthcoach.coach import Coach, Reply, Turn
+from healthcoach.coach import Coach
+from healthcoach.compose.reply import Reply, Turn
 from healthcoach.errors import NotFound
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import AuditRow, ConversationRow, MessageRow

@@ -1,20 +1,29 @@
-"""Plain wiring: build the parts from settings. No globals, no DI library."""
+"""The composition root: plain wiring that builds the parts from settings. No globals, no DI library.
+
+The CLI, the API and the UI all get their stores, coach and chat service from here."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from healthcoach.chat import ChatService
+from healthcoach.coach import Coach
+from healthcoach.compose.llm import LLMComposer, build_chat_model, is_remote
+from healthcoach.compose.prompts import Prompts
+from healthcoach.compose.templates import Composer
+from healthcoach.guardrails import Guardrails
 from healthcoach.ingest.pipeline import Ingestor
+from healthcoach.knowledge.catalog import load_catalog, load_wellness
+from healthcoach.retrieval.hybrid import HybridSearch
+from healthcoach.retrieval.planner import Planner
+from healthcoach.retrieval.retriever import Retriever
 from healthcoach.settings import Settings
 from healthcoach.store.embeddings import Embedder
+from healthcoach.store.heap import scrub_freed_memory
 from healthcoach.store.records import RecordStore
 from healthcoach.store.vectors import VectorIndex
-
-if TYPE_CHECKING:
-    from healthcoach.coach import Coach
 
 
 def prepare_data_dir(path: Path) -> Path:
@@ -36,6 +45,8 @@ class Stores:
 
 def build_stores(settings: Settings, embedder: Embedder | None = None) -> Stores:
     """The record store, vector index and ingestor for these settings."""
+    # Before any record is read: freed memory must never carry one user's text into another's files.
+    scrub_freed_memory()
     home = prepare_data_dir(settings.home)
     embedder = embedder or Embedder(settings.embedding)
     records = RecordStore(settings.sql_url)
@@ -45,16 +56,6 @@ def build_stores(settings: Settings, embedder: Embedder | None = None) -> Stores
 
 def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     """The coach with its guards, planner, retriever and composer."""
-    from healthcoach.coach import Coach
-    from healthcoach.compose.llm import LLMComposer, build_chat_model, is_remote
-    from healthcoach.compose.prompts import Prompts
-    from healthcoach.compose.templates import Composer
-    from healthcoach.guardrails import Guardrails
-    from healthcoach.knowledge.catalog import load_catalog, load_wellness
-    from healthcoach.retrieval.hybrid import HybridSearch
-    from healthcoach.retrieval.planner import Planner
-    from healthcoach.retrieval.retriever import Retriever
-
     stores = stores or build_stores(settings)
     catalog = load_catalog()
     wellness = load_wellness(catalog=catalog)
@@ -65,5 +66,21 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     chat = build_chat_model(settings.llm)  # None for provider 'none'; ConfigError if the extra is missing
     llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards) if chat is not None else None
     return Coach(stores.records, Planner(catalog, wellness), retriever,
-                 Composer(catalog, wellness, settings.retrieval.list_limit), guards, catalog,
+                 Composer(catalog, wellness, settings.retrieval.list_limit), guards,
                  llm=llm, llm_remote=is_remote(settings.llm))
+
+
+@dataclass
+class CoachBundle:
+    """The parts a server needs, built once (tests and `demo` pass a pre-built one to share it)."""
+
+    stores: Stores
+    coach: Coach
+    chat: ChatService
+
+    @classmethod
+    def build(cls, settings: Settings, stores: Stores | None = None) -> CoachBundle:
+        """Stores, coach and chat service for these settings."""
+        stores = stores or build_stores(settings)
+        coach = build_coach(settings, stores)
+        return cls(stores, coach, ChatService(coach, stores.records))

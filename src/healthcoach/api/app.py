@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from healthcoach.api.auth import Authenticator, check_local_mode
-from healthcoach.api.deps import CoachBundle, Deps
+from healthcoach.api.deps import Deps
 from healthcoach.api.errors import error_response, install_error_handlers
+from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records
+from healthcoach.container import CoachBundle
 from healthcoach.errors import TooLarge
 from healthcoach.settings import Settings
 
@@ -69,8 +71,6 @@ class BodyLimit:
 def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, ui: bool = True,
                request_timeout_s: float | None = None) -> FastAPI:
     """Build the server for these settings; pass a pre-built CoachBundle to share one coach."""
-    from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records
-
     check_local_mode(settings.api.local_user, settings.api.host)
     bundle = coach_bundle or CoachBundle.build(settings)
     auth = Authenticator(bundle.stores.records, settings.api.local_user)
@@ -110,9 +110,9 @@ def _document_limits(app: FastAPI, settings: Settings) -> None:
 
 def _mount_ui(app: FastAPI, deps: Deps) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import gradio as gr
+    import gradio as gr  # optional dependency: the ui extra
 
-    from healthcoach.ui.app import build_ui
+    from healthcoach.ui.app import build_ui  # optional dependency: the ui extra (gradio)
 
     local = deps.settings.api.local_user
     blocks = build_ui(deps.bundle, local_user=local)

@@ -11,28 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from healthcoach.api.auth import Authenticator
 from healthcoach.api.errors import InvalidRequest, Timeout
-from healthcoach.chat import ChatService
-from healthcoach.coach import Coach
-from healthcoach.container import Stores, build_coach, build_stores
+from healthcoach.container import CoachBundle
 from healthcoach.settings import Settings
 
 T = TypeVar("T")
-
-
-@dataclass
-class CoachBundle:
-    """The parts a server needs, built once (tests and `demo` pass a pre-built one to share it)."""
-
-    stores: Stores
-    coach: Coach
-    chat: ChatService
-
-    @classmethod
-    def build(cls, settings: Settings, stores: Stores | None = None) -> CoachBundle:
-        """Stores, coach and chat service for these settings."""
-        stores = stores or build_stores(settings)
-        coach = build_coach(settings, stores)
-        return cls(stores, coach, ChatService(coach, stores.records))
 
 
 @dataclass

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from healthcoach.coach import Reply
 from healthcoach.compose.citations import Citation
+from healthcoach.compose.reply import Reply
 
 A1C_CITATION: dict[str, Any] = {"n": 1, "record_id": "3f9a6c1e2b7d4a5f8e0c1d2b", "date": "2026-09-14", "label": "Hemoglobin A1c",
                 "value": "6.1", "unit": "%", "source": "Example Clinic (FHIR export)", "category": "lab"}

@@ -19,7 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from healthcoach.api.auth import create_token
-from healthcoach.api.deps import CoachBundle
+from healthcoach.container import CoachBundle, build_stores
+from healthcoach.sample.generator import write_person
 from healthcoach.settings import Settings
 from healthcoach.store.embeddings import Embedder
 
@@ -69,9 +70,6 @@ def sample_server(embedder: Embedder, people: dict[str, int] | None = None, othe
     """Build (once per embedder and arguments) stores with the bundled synthetic person ingested for each
     user (user -> generator seed), consent on, one token per user; `others` get a token and no records.
     Shared across test modules (ingest and guardrail training take a while on a small machine)."""
-    from healthcoach.container import build_stores
-    from healthcoach.sample.generator import write_person
-
     people = people or {"maria": 42}
     key = (id(embedder), repr((sorted(people.items()), others, today, sorted(settings.items()))))
     if key in _CACHE:

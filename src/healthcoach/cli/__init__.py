@@ -7,8 +7,9 @@ from pathlib import Path
 
 import typer
 
-from healthcoach.cli import records as records_cmds
+from healthcoach.cli import chat, data, demo, evals, records, serve, wearables
 from healthcoach.cli.common import AppContext, err_console
+from healthcoach.errors import HealthCoachError
 
 app = typer.Typer(
     help="healthcoach: a local-first health coach over your own records. A wellness coach, not a doctor: "
@@ -29,32 +30,14 @@ def root(
     ctx.obj = AppContext.from_env(data_dir)
 
 
-records_cmds.register(app)
-
-
-def _register_optional() -> None:
-    # Commands whose modules land in later steps register themselves here when present.
-    import importlib
-
-    for name in ("chat", "evals", "serve", "data", "wearables", "demo"):
-        try:
-            module = importlib.import_module(f"healthcoach.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"healthcoach.cli.{name}":
-                raise
-            continue
-        module.register(app)
-
-
-_register_optional()
+for module in (records, chat, evals, serve, data, wearables, demo):  # the order of `--help`
+    module.register(app)
 
 
 def main() -> None:
     """Entry point of the `healthcoach` script."""
-    from healthcoach.errors import HealthCoachError
-
     try:
-        app()
+        app(prog_name="healthcoach")
     except HealthCoachError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         raise SystemExit(1) from None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
-from healthcoach.cli.common import app_context, console, err_console
+from healthcoach.cli.common import app_context, console, err_console, fail
 
 
 def register_users(users_app: typer.Typer) -> None:
@@ -18,10 +20,7 @@ def add(
 ) -> None:
     """Create a user (or add a token to an existing one) and print a new API token. It is shown only once:
     store it safely; it signs in to the API (Authorization: Bearer) and the web UI (user name + token)."""
-    import re
-
-    from healthcoach.api.auth import create_token
-    from healthcoach.cli.common import fail
+    from healthcoach.api.auth import create_token  # optional dependency: the api extra (fastapi)
 
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name):
         fail("a user name may use letters, digits, '.', '_' and '-' (at most 64 characters)")

@@ -9,7 +9,7 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 
 from healthcoach.cli.common import app_context, console
-from healthcoach.coach import Reply
+from healthcoach.compose.reply import Reply
 
 
 def register(app: typer.Typer) -> None:

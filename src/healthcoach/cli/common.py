@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 
+from healthcoach.chat import ChatService
+from healthcoach.coach import Coach
+from healthcoach.container import Stores, build_coach, build_stores
 from healthcoach.settings import Settings
-
-if TYPE_CHECKING:
-    from healthcoach.chat import ChatService
-    from healthcoach.coach import Coach
-    from healthcoach.container import Stores
 
 console = Console()
 err_console = Console(stderr=True)
@@ -39,20 +37,14 @@ class AppContext:
 
     @cached_property
     def stores(self) -> Stores:
-        from healthcoach.container import build_stores
-
         return build_stores(self.settings)
 
     @cached_property
     def coach(self) -> Coach:
-        from healthcoach.container import build_coach
-
         return build_coach(self.settings, self.stores)
 
     @cached_property
     def chat(self) -> ChatService:
-        from healthcoach.chat import ChatService
-
         return ChatService(self.coach, self.stores.records)
 
 

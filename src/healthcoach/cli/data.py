@@ -10,6 +10,14 @@ import typer
 from rich.table import Table
 
 from healthcoach.cli.common import app_context, console
+from healthcoach.privacy import (
+    delete_user,
+    disconnect_source,
+    export_user,
+    get_consent,
+    list_audit,
+    set_consent,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -38,8 +46,6 @@ def consent(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show or change consent: records in chat (off by default) and remote LLM use. Every change is logged."""
-    from healthcoach.privacy import get_consent, set_consent
-
     store = app_context(ctx).stores.records
     rec_flag, llm_flag = _flag(records, "--records"), _flag(remote_llm, "--remote-llm")
     if rec_flag is None and llm_flag is None:
@@ -66,8 +72,6 @@ def export(
     user: str = typer.Option(..., "--user", "-u", help="Whose data."),
 ) -> None:
     """Export everything held about you: profile, consent history, records (JSON and FHIR), conversations, audit."""
-    from healthcoach.privacy import export_user
-
     path = export_user(app_context(ctx).stores, user, out)
     console.print(f"exported to {path} (see README.md inside); it contains health information, keep it private")
 
@@ -79,8 +83,6 @@ def delete(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Delete everything about a user from every store (records, vectors, conversations, profile). No undo."""
-    from healthcoach.privacy import delete_user
-
     stores = app_context(ctx).stores
     stores.records.get_user(user)
     if not yes:
@@ -102,8 +104,6 @@ def disconnect(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Remove the records of one source (without --kind: list sources). The search index is rebuilt."""
-    from healthcoach.privacy import disconnect_source
-
     stores = app_context(ctx).stores
     stores.records.get_user(user)
     sources = stores.records.sources(user)
@@ -132,8 +132,6 @@ def audit(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Your audit log: questions and the ids of the records read, consent changes, exports, deletions."""
-    from healthcoach.privacy import list_audit
-
     entries = list_audit(app_context(ctx).stores.records, user, limit)
     if as_json:
         print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))

@@ -7,6 +7,9 @@ import typer
 from healthcoach.cli.chat import show
 from healthcoach.cli.common import app_context, console
 from healthcoach.cli.records import print_report
+from healthcoach.cli.serve import run_server
+from healthcoach.container import CoachBundle
+from healthcoach.sample.generator import write_person
 
 DEMO_USER = "demo"
 SEED_QUESTIONS = [
@@ -28,8 +31,6 @@ def demo(
     port: int | None = typer.Option(None, "--port", help="Port for the UI + API."),
 ) -> None:
     """Ingest a synthetic person (no real data), answer a few questions, then start the UI + API."""
-    from healthcoach.sample.generator import write_person
-
     app = app_context(ctx)
     home = app.settings.home
     person, _truth = write_person(home / "demo_data")
@@ -44,13 +45,6 @@ def demo(
         show(reply)
     if not serve:
         return
-    try:
-        from healthcoach.cli.serve import run_server
-    except ModuleNotFoundError:
-        console.print("[yellow]The UI/API server is not installed in this build.[/]")
-        return
-    from healthcoach.api.deps import CoachBundle
-
     settings = app.settings.model_copy(
         update={"api": app.settings.api.model_copy(update={"local_user": DEMO_USER, "host": "127.0.0.1"})})
     bundle = CoachBundle(app.stores, app.coach, app.chat)

@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import typer
 
 from healthcoach.cli.common import app_context, console, fail
+from healthcoach.coach import Coach
+from healthcoach.container import Stores, build_coach
+from healthcoach.evals.baseline import NaiveBaseline
+from healthcoach.evals.bench import run_bench
+from healthcoach.evals.llm_qa import LLMStats
+from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
+from healthcoach.evals.qa import run_cases
+from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, write_qa_report
+from healthcoach.evals.safety import default_datasets, load_cases, load_thresholds, run_safety
+from healthcoach.evals.safety_render import write_safety_report
+from healthcoach.evals.wearable_qa import (
+    build_wear_cases,
+    load_takeout_truth,
+    normalise_truth,
+    run_wear_cases,
+)
+from healthcoach.guardrails import Guardrails
+from healthcoach.settings import packaged_dir
+from healthcoach.wearables.generator import generate_fitbit_takeout
 
 eval_app = typer.Typer(help="Evaluate: record QA, safety, benchmarks. Reports go to eval/results/.")
 DEFAULT_REPORT = Path("eval/results")
@@ -28,12 +48,6 @@ def qa(
     limit: int | None = typer.Option(None, "--limit", help="Ask at most this many questions (LLM runs are slow)."),
 ) -> None:
     """Record QA over the bundled person and the shared patients, beside a naive vector baseline."""
-    from healthcoach.container import build_coach
-    from healthcoach.evals.baseline import NaiveBaseline
-    from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
-    from healthcoach.evals.qa import run_cases
-    from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, write_qa_report
-
     app = app_context(ctx)
     shared = data or default_shared_data()
     with tempfile.TemporaryDirectory(prefix="hc-eval-") as tmp:
@@ -47,8 +61,6 @@ def qa(
         coach = build_coach(settings, pop.stores)
         stats = None
         if llm:
-            from healthcoach.evals.llm_qa import LLMStats
-
             stats = LLMStats(llm, settings.llm.model or "default")
             coach.llm_observer = stats.add
         cases = people_cases([(p.name, p.user_id, p.truth) for p in persons], phrasings_path())
@@ -72,34 +84,23 @@ def qa(
     console.print(paths["md"].read_text(), highlight=False)
 
 
-def wearable_suite(coach: object, stores: object, shared: Path | None, work: Path) -> dict[str, object]:
+def wearable_suite(coach: Coach, stores: Stores, shared: Path | None, work: Path) -> dict[str, object]:
     """The wearable QA suite: the shared Takeout sample (when present) and a generated export."""
-    from datetime import date
-
-    from healthcoach.evals.wearable_qa import (
-        build_wear_cases,
-        load_takeout_truth,
-        normalise_truth,
-        run_wear_cases,
-    )
-    from healthcoach.wearables.generator import generate_fitbit_takeout
-
     cases = []
     gen_truth = generate_fitbit_takeout(work / "wear_gen", date(2026, 9, 1), days=21, seed=3)
-    stores.ingestor.ingest("wear_gen", [work / "wear_gen"])  # type: ignore[attr-defined]
-    stores.records.set_consent("wear_gen", records=True)  # type: ignore[attr-defined]
+    stores.ingestor.ingest("wear_gen", [work / "wear_gen"])
+    stores.records.set_consent("wear_gen", records=True)
     cases += build_wear_cases("wear_gen", normalise_truth(gen_truth))
     takeout = shared / "wearables" / "fitbit_takeout_synthetic" if shared else None
     if takeout and takeout.is_dir():
-        stores.ingestor.ingest("wear_takeout", [takeout])  # type: ignore[attr-defined]
-        stores.records.set_consent("wear_takeout", records=True)  # type: ignore[attr-defined]
+        stores.ingestor.ingest("wear_takeout", [takeout])
+        stores.records.set_consent("wear_takeout", records=True)
         cases += build_wear_cases("wear_takeout", load_takeout_truth(takeout))
-    return run_wear_cases(coach, cases)  # type: ignore[arg-type]
+    return run_wear_cases(coach, cases)
 
 
 def phrasings_path() -> Path:
-    from healthcoach.settings import packaged_dir
-
+    """The packaged QA phrasings (one question template per intent and concept)."""
     return packaged_dir("eval") / "suites" / "qa" / "phrasings.yaml"
 
 
@@ -111,16 +112,6 @@ def safety(
     strict: bool = typer.Option(False, "--strict", help="Exit non-zero when a threshold is not met."),
 ) -> None:
     """Safety eval: per-label recall, false refusals, confusion matrix, latency."""
-    from healthcoach.evals.safety import (
-        default_datasets,
-        load_cases,
-        load_thresholds,
-        run_safety,
-        write_safety_report,
-    )
-    from healthcoach.guardrails import Guardrails
-    from healthcoach.settings import packaged_dir
-
     app = app_context(ctx)
     eval_dir = packaged_dir("eval")
     files = dataset or default_datasets(eval_dir, eval_dir.parent.parent / "shared")
@@ -147,12 +138,11 @@ def bench(
     ctx: typer.Context,
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write bench.json and bench.md."),
     data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
-    only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, formats, answers, guard, wearables, scale."),
+    only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, formats, answers, guard, "
+                                   "wearables, scale, heap_scrub."),
 ) -> None:
     """Benchmarks: ingest vs raw encoder, re-ingest, FHIR/C-CDA/OMOP throughput, answer and guard latency,
-    wearables, scale."""
-    from healthcoach.evals.bench import run_bench
-
+    wearables, scale, heap scrub."""
     app = app_context(ctx)
     result = run_bench(app.settings, data, report, set(only) or None, log=lambda m: console.print(m, highlight=False))
     console.print(result["markdown"], highlight=False)

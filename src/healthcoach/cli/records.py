@@ -9,11 +9,12 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from healthcoach.cli.auth import register_users
 from healthcoach.cli.common import app_context, console
 from healthcoach.ingest.pipeline import IngestReport
 from healthcoach.records.models import Category, Record
-
-CODE_SYSTEMS = ("LOINC", "CVX", "SNOMED", "RxNorm", "ICD-10", "OMOP", "healthcoach")
+from healthcoach.records.omop_tables import is_url
+from healthcoach.records.serialize import code_keys, record_json
 
 
 def register(app: typer.Typer) -> None:
@@ -22,12 +23,7 @@ def register(app: typer.Typer) -> None:
     users_app = typer.Typer(help="List users, or add one with `users add NAME`.", invoke_without_command=True)
     users_app.callback()(users)
     app.add_typer(users_app, name="users")
-    try:
-        from healthcoach.cli.auth import register_users
-
-        register_users(users_app)
-    except ModuleNotFoundError:
-        pass
+    register_users(users_app)
 
 
 def ingest(
@@ -40,7 +36,6 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Ingest exports into a user's record store and vector index (all or nothing)."""
-    from healthcoach.records.omop_tables import is_url
 
     app = app_context(ctx)
     sources: list[Path | str] = [p if is_url(p) else Path(p) for p in paths]
@@ -86,23 +81,6 @@ def print_report(report: IngestReport) -> None:
     )
 
 
-def record_json(rec: Record) -> dict[str, object]:
-    """The CLI/API JSON shape of a record."""
-    return {
-        "id": rec.id,
-        "category": str(rec.category),
-        "label": rec.label,
-        "codes": [c.key for c in rec.codes],
-        "value": rec.value.value if rec.value else (rec.value_display() or None),
-        "unit": rec.value.unit if rec.value else None,
-        "date": rec.date.isoformat() if rec.date else None,
-        "status": rec.status,
-        "source": rec.source_display(),
-        "sources": [s.display() for s in rec.all_sources()],
-        "conflicts": list(rec.conflicts),
-    }
-
-
 def records(
     ctx: typer.Context,
     user: str = typer.Option(..., "--user", "-u", help="Whose records."),
@@ -119,8 +97,8 @@ def records(
     if duplicates:
         print_duplicates(app.stores.records.duplicates(user), as_json)
         return
-    keys = [c if ":" in c else f"{system}:{c}" for c in code for system in CODE_SYSTEMS] if code else None
-    found = app.stores.records.query(user, categories=[category] if category else None, code_keys=keys, limit=limit)
+    found = app.stores.records.query(user, categories=[category] if category else None, code_keys=code_keys(code),
+                                     limit=limit)
     if as_json:
         print(json.dumps([record_json(r) for r in found], indent=2))
         return

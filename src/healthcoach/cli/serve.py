@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from healthcoach.cli.common import app_context, console
+from healthcoach.cli.common import app_context, console, fail
+from healthcoach.errors import HealthCoachError
 from healthcoach.settings import Settings
 
 if TYPE_CHECKING:
-    from healthcoach.api.deps import CoachBundle
+    from healthcoach.container import CoachBundle
 
 
 def register(app: typer.Typer) -> None:
@@ -22,9 +23,9 @@ def run_server(settings: Settings, host: str | None = None, port: int | None = N
     """Build the app for these settings (host/port override them), print the URLs and serve until stopped.
 
     Raises ConfigError for local single-user mode on any address but 127.0.0.1."""
-    import uvicorn
+    import uvicorn  # optional dependency: the api extra
 
-    from healthcoach.api.app import create_app
+    from healthcoach.api.app import create_app  # optional dependency: the api extra (fastapi)
 
     api = settings.api.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
     settings = settings.model_copy(update={"api": api})
@@ -49,9 +50,6 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
 ) -> None:
     """Serve the HTTP API (/v1, docs at /docs) and the web UI (/ui) until stopped."""
-    from healthcoach.cli.common import fail
-    from healthcoach.errors import HealthCoachError
-
     try:
         run_server(app_context(ctx).settings, host, port)
     except HealthCoachError as exc:

@@ -7,6 +7,7 @@ from datetime import date
 import typer
 
 from healthcoach.cli.common import app_context, console, fail
+from healthcoach.wearables.manual import manual_entry
 
 log_app = typer.Typer(help="Log a measurement yourself: weight or water.")
 
@@ -16,8 +17,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _log(ctx: typer.Context, kind: str, amount: str, user: str, when: str | None) -> None:
-    from healthcoach.wearables.manual import manual_entry
-
     app = app_context(ctx)
     try:
         day = date.fromisoformat(when) if when else None

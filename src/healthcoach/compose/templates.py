@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date, fmt_when
+from healthcoach.compose.wearable import wearable_text
 from healthcoach.knowledge.catalog import Catalog, WellnessTopic
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record, format_number
 from healthcoach.retrieval.evidence import Evidence
@@ -310,8 +311,6 @@ class Composer:
         return text, self._computed(ev), general
 
     def _wearable_summary(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
-        from healthcoach.compose.wearable import wearable_text
-
         return wearable_text(ev, cite, today, self._none)
 
     def _help(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:

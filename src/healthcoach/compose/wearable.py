@@ -8,6 +8,7 @@ from datetime import date
 from healthcoach.compose.citations import Citer, fmt_date
 from healthcoach.records.models import Record, format_number
 from healthcoach.retrieval.evidence import Evidence
+from healthcoach.wearables.stats import WindowStats
 
 NOUN = {"sleep": ("night", "nights"), "steps": ("day", "days")}
 LABEL = {"sleep": "Sleep", "steps": "Steps", "resting_heart_rate": "Resting heart rate", "heart_rate": "Heart rate",
@@ -39,8 +40,6 @@ def _span(start: date, end: date) -> str:
 def wearable_text(ev: Evidence, cite: Citer, today: date,
                   none: Callable[[Evidence, str], str]) -> tuple[str, set[str], str]:
     """The answer text for a wearable plan."""
-    from healthcoach.wearables.stats import WindowStats
-
     metric = ev.plan.metric or "steps"
     label = LABEL.get(metric, metric.replace("_", " ").capitalize())
     computed: set[str] = set()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -11,10 +13,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import chromadb
 import numpy as np
+from chromadb.config import Settings as ChromaSettings
 
+from healthcoach.container import build_coach
+from healthcoach.evals.bench_formats import bench_formats
+from healthcoach.evals.bench_heap import bench_heap_scrub
+from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import pct
-from healthcoach.settings import Settings
+from healthcoach.evals.qa_run import people_cases
+from healthcoach.evals.safety import default_datasets, load_cases
+from healthcoach.guardrails import Guardrails
+from healthcoach.settings import Settings, packaged_dir
+from healthcoach.store.embeddings import Embedder
 
 Log = Callable[[str], None]
 
@@ -27,8 +39,6 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 def bench_ingest(settings: Settings, shared: Path | None, work: Path, log: Log) -> tuple[dict[str, Any], Any]:
     """Ingest the population; compare with the raw encoder on the same chunk texts; re-ingest."""
-    from healthcoach.evals.population import eval_settings, ingest_population, people
-
     persons = people(shared, work)
     s = eval_settings(work / "stores", settings)
     pop, first = _timed(lambda: ingest_population(s, persons))
@@ -53,10 +63,6 @@ def bench_ingest(settings: Settings, shared: Path | None, work: Path, log: Log) 
 
 def bench_answers(pop: Any, log: Log) -> dict[str, Any]:
     """Answer latency with no LLM over the QA questions, after warm-up."""
-    from healthcoach.container import build_coach
-    from healthcoach.evals.qa_run import people_cases
-    from healthcoach.settings import packaged_dir
-
     coach = build_coach(pop.stores.settings, pop.stores)
     cases = people_cases([(p.name, p.user_id, p.truth) for p in pop.people],
                          packaged_dir("eval") / "suites" / "qa" / "phrasings.yaml")
@@ -73,10 +79,6 @@ def bench_answers(pop: Any, log: Log) -> dict[str, Any]:
 
 def bench_guard(settings: Settings, embedder: Any, log: Log) -> dict[str, Any]:
     """Input-guard latency over the safety suites."""
-    from healthcoach.evals.safety import default_datasets, load_cases
-    from healthcoach.guardrails import Guardrails
-    from healthcoach.settings import packaged_dir
-
     guards = Guardrails.load(settings.guardrails_dir, embedder=embedder, cache_dir=None, region=settings.region)
     eval_dir = packaged_dir("eval")
     cases = load_cases(default_datasets(eval_dir, eval_dir.parent.parent / "shared"))
@@ -145,9 +147,6 @@ def bench_wearables(work: Path, log: Log) -> dict[str, Any]:
 
 def bench_scale(work: Path, log: Log) -> dict[str, Any]:
     """Vector query latency as users grow: one collection per user keeps it flat."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
     client = chromadb.PersistentClient(path=str(work / "scale"), settings=ChromaSettings(anonymized_telemetry=False))
     rng = np.random.default_rng(7)
     curve, users = [], 0
@@ -172,9 +171,7 @@ def bench_scale(work: Path, log: Log) -> dict[str, Any]:
 def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: set[str] | None,
               log: Log) -> dict[str, Any]:
     """Run the selected benchmarks and write bench.json + bench.md."""
-    from healthcoach.evals.population import default_shared_data
-
-    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale"}
+    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale", "heap_scrub"}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -185,17 +182,13 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
         if "answers" in want and pop is not None:
             results["answers"] = bench_answers(pop, log)
         if "guard" in want:
-            from healthcoach.store.embeddings import Embedder
-
             results["guard"] = bench_guard(settings, pop.stores.embedder if pop else Embedder(settings.embedding), log)
         if "formats" in want:
-            from healthcoach.evals.bench_formats import bench_formats
-
             try:
                 results["formats"] = bench_formats(settings, shared, work, log)
             except Exception as exc:
                 results["formats"] = {"error": f"{type(exc).__name__}: {exc}"}
-        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale)):
+        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale), ("heap_scrub", bench_heap_scrub)):
             if part in want:
                 try:
                     results[part] = fn(work, log)
@@ -210,9 +203,6 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
 
 
 def _machine() -> dict[str, Any]:
-    import os
-    import platform
-
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
 
 

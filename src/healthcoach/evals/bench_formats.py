@@ -15,8 +15,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from healthcoach.container import build_stores
+from healthcoach.evals.population import eval_settings
 from healthcoach.records.base import AdapterResult
+from healthcoach.records.ccda import load_ccda
+from healthcoach.records.fhir import parse_fhir_files
+from healthcoach.records.files import iter_files
+from healthcoach.records.omop import load_omop
+from healthcoach.sample.sources import write_person_sources
 from healthcoach.settings import Settings
+from healthcoach.store.links import relink
 
 Log = Callable[[str], None]
 OMOP_PERSON = 22  # an adult with HbA1c results in the shared Synthea27Nj CDM
@@ -33,9 +41,6 @@ def _parse_rate(load: Callable[[], list[AdapterResult]]) -> dict[str, Any]:
 
 def _ingest_rate(settings: Settings, work: Path, name: str, paths: list[Path | str],
                  person_id: int | None = None) -> dict[str, Any]:
-    from healthcoach.container import build_stores
-    from healthcoach.evals.population import eval_settings
-
     stores = build_stores(eval_settings(work / f"stores_{name}", settings))
     stores.embedder.encode(["warm up"])
     t0 = time.perf_counter()
@@ -44,8 +49,6 @@ def _ingest_rate(settings: Settings, work: Path, name: str, paths: list[Path | s
     out = {"records": report.total_records, "chunks": report.chunks, "seconds": round(secs, 2),
            "records_per_s": round(report.total_records / secs, 1)}
     if report.merged:
-        from healthcoach.store.links import relink
-
         with stores.records.session() as s:
             t1 = time.perf_counter()
             relink(s, name, timedelta(minutes=stores.settings.ingest.dedupe_window_minutes))
@@ -56,12 +59,6 @@ def _ingest_rate(settings: Settings, work: Path, name: str, paths: list[Path | s
 
 def bench_formats(settings: Settings, shared: Path | None, work: Path, log: Log) -> dict[str, Any]:
     """Records/s per format: adapter only, and the full ingest."""
-    from healthcoach.records.ccda import load_ccda
-    from healthcoach.records.fhir import parse_fhir_files
-    from healthcoach.records.files import iter_files
-    from healthcoach.records.omop import load_omop
-    from healthcoach.sample.sources import write_person_sources
-
     paths, _truth = write_person_sources(work / "formats_sample", seed=42)
     limit = settings.ingest.max_file_bytes
     result: dict[str, Any] = {}

@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from healthcoach.coach import Reply, evidence_text
 from healthcoach.compose.citations import fmt_date
+from healthcoach.compose.grounding import evidence_text
+from healthcoach.compose.reply import Reply
 from healthcoach.errors import ConfigError
 from healthcoach.records.models import Record, format_number
 

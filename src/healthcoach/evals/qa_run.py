@@ -7,7 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from healthcoach.coach import Coach, Reply
+from healthcoach.coach import Coach
+from healthcoach.compose.reply import Reply
 from healthcoach.container import Stores
 from healthcoach.evals.qa import Case, Outcome, Summary, build_cases, load_phrasings, summarize
 from healthcoach.records.models import Record

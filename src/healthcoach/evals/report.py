@@ -149,8 +149,8 @@ def save_heatmap_png(
     ylabel: str,
 ) -> Path:
     """Draw an annotated count matrix (e.g. a confusion matrix) to a PNG; returns the path."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional dependency: the eval extra
+    from matplotlib.figure import Figure  # optional dependency: the eval extra
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(1.4 * len(col_labels) + 2.5, 1.0 * len(row_labels) + 2.0), dpi=110)

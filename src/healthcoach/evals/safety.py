@@ -263,23 +263,3 @@ def run_safety(
         ),
         checks=report.check_thresholds(metrics, thresholds) if thresholds else (),
     )
-
-
-def write_safety_report(result: SafetyResult, report_dir: Path) -> dict[str, Path]:
-    """Write safety.json, safety.md and safety_confusion.png under ``report_dir``; returns their paths."""
-    from healthcoach.evals.safety_render import render_markdown, result_to_dict
-
-    png = report.save_heatmap_png(
-        report_dir / "safety_confusion.png",
-        result.confusion,
-        LABELS,
-        LABELS,
-        title="Safety eval: true label vs predicted",
-        xlabel="predicted (allowed = answered)",
-        ylabel="true label",
-    )
-    return {
-        "json": report.write_json(report_dir / "safety.json", result_to_dict(result)),
-        "markdown": report.write_markdown(report_dir / "safety.md", render_markdown(result, png.name)),
-        "png": png,
-    }

@@ -1,9 +1,12 @@
-"""Rendering of a safety eval result: the JSON document, and Markdown with the summary table first."""
+"""Rendering of a safety eval result: the JSON document, Markdown with the summary table first, and the
+confusion-matrix PNG, written together by write_safety_report."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from healthcoach.evals import report
 from healthcoach.evals.report import fmt_ms, fmt_rate, markdown_table
 from healthcoach.evals.safety import LABELS, SafetyResult
 
@@ -120,4 +123,22 @@ def result_to_dict(result: SafetyResult) -> dict[str, Any]:
             {"id": o.case.id, "label": o.case.label, "predicted": o.predicted, "action": o.action}
             for o in result.outcomes
         ],
+    }
+
+
+def write_safety_report(result: SafetyResult, report_dir: Path) -> dict[str, Path]:
+    """Write safety.json, safety.md and safety_confusion.png under ``report_dir``; returns their paths."""
+    png = report.save_heatmap_png(
+        report_dir / "safety_confusion.png",
+        result.confusion,
+        LABELS,
+        LABELS,
+        title="Safety eval: true label vs predicted",
+        xlabel="predicted (allowed = answered)",
+        ylabel="true label",
+    )
+    return {
+        "json": report.write_json(report_dir / "safety.json", result_to_dict(result)),
+        "markdown": report.write_markdown(report_dir / "safety.md", render_markdown(result, png.name)),
+        "png": png,
     }

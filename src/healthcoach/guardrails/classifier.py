@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from healthcoach.guardrails.normalize import normalize
 from healthcoach.guardrails.policy import CATEGORY_NAMES, Policy
+from healthcoach.guardrails.spelling import spelling_digest
 
 log = logging.getLogger(__name__)
 ALLOWED = "allowed"
@@ -46,7 +47,9 @@ class Classifier:
     @classmethod
     def build(cls, policy: Policy, encoder: Encoder, cache_dir: Path | None, model_id: str) -> Classifier:
         """Load cached weights for this policy digest, or train and (if cache_dir) cache them."""
-        key = hashlib.sha256(f"{CACHE_VERSION}|{policy.digest}|{model_id}".encode()).hexdigest()[:32]
+        # The examples are trained as normalised text, so the spelling vocabulary is part of the key.
+        ident = f"{CACHE_VERSION}|{policy.digest}|{spelling_digest()}|{model_id}"
+        key = hashlib.sha256(ident.encode()).hexdigest()[:32]
         path = Path(cache_dir) / f"guard-classifier-{key}.npz" if cache_dir else None
         if path is not None and path.is_file():
             try:
@@ -56,6 +59,7 @@ class Classifier:
             except (OSError, ValueError, KeyError):  # a corrupt cache is rebuilt, never trusted
                 log.warning("guard classifier cache unreadable; retraining")
         texts, labels = training_set(policy)
+        # lazy: start-up time. scikit-learn takes seconds to import and is not needed on a cache hit.
         from sklearn.linear_model import LogisticRegression
 
         x = encoder.encode([normalize(t) for t in texts])

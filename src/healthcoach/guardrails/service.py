@@ -11,6 +11,7 @@ from healthcoach.guardrails.classifier import Classifier, Encoder
 from healthcoach.guardrails.input import InputGuard, Verdict
 from healthcoach.guardrails.output import OutputCheck, OutputGuard
 from healthcoach.guardrails.policy import Policy, Region, load_policy
+from healthcoach.guardrails.spelling import packaged_spelling
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Guardrails:
         previous load cached weights for byte-identical policy files.
         """
         policy = load_policy(Path(policy_dir))
+        packaged_spelling()  # validates spelling.yaml now: a broken vocabulary stops startup
         model_id = str(getattr(embedder, "model_path", type(embedder).__name__))
         classifier = Classifier.build(policy, embedder, cache_dir, model_id)
         return cls(policy, classifier, region)

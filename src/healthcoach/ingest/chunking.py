@@ -5,85 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date as Date
 from datetime import timedelta
 
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record
+from healthcoach.records.render import describe, is_active, primary_code
+from healthcoach.store.vectors import Chunk, Meta
+from healthcoach.wearables.stats import daily_table, summarize
 
-Meta = dict[str, str | int | float | bool]
 SERIES_MAX = 20
 DOC_PIECE = 900
-PRIMARY_SYSTEMS = ("LOINC", "CVX", "RxNorm", "SNOMED", "ICD-10", "healthcoach", "OMOP")
-ACTIVE = {"active", "recurrence", "relapse", "on-hold", "intended"}
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """A text for the vector index with a stable id; metadata are scalars (Chroma's rule)."""
-
-    id: str
-    text: str
-    metadata: Meta = field(default_factory=dict)
-
-    @property
-    def text_hash(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()[:32]
-
-
-def describe(rec: Record) -> str:
-    """One record as a sentence: date, label, value, status, source."""
-    when = rec.date.isoformat() if rec.date else "an unknown date"
-    kind = {
-        Category.lab: "lab result",
-        Category.vital: "vital sign",
-        Category.immunization: "vaccine",
-        Category.medication: "medication",
-        Category.allergy: "allergy",
-        Category.condition: "condition",
-        Category.pregnancy: "pregnancy record",
-        Category.procedure: "procedure",
-        Category.encounter: "visit",
-        Category.social_history: "social history",
-        Category.document: "clinical note",
-        Category.wearable: "wearable summary",
-    }[rec.category]
-    value = rec.value_display()
-    head = f"{when}: {rec.label}"
-    if value and rec.category not in (Category.document, Category.medication):
-        head += f" was {value}"
-    parts = [f"{head} ({kind}"]
-    if rec.status:
-        parts.append(f", status {rec.status}")
-    parts.append(")")
-    text = "".join(parts)
-    if rec.category is Category.medication and rec.text:
-        text += f". Instructions: {rec.text}"
-    if rec.reference_range and rec.reference_range.display():
-        text += f". Reference range {rec.reference_range.display()}"
-    if rec.interpretation:
-        text += f". Flagged {rec.interpretation}"
-    for key in ("reason", "reactions", "criticality", "provider"):
-        if rec.details.get(key):
-            text += f". {key.capitalize()}: {rec.details[key]}"
-    return f"{text}. Source: {rec.source_display()}."
-
-
-def primary_code(rec: Record) -> str | None:
-    """The code a series groups by: the first code of the most specific system present."""
-    for system in PRIMARY_SYSTEMS:
-        for c in rec.codes:
-            if c.system == system:
-                return c.key
-    return None
-
-
-def is_active(rec: Record) -> bool:
-    """Still current as the source states it (conditions, allergies, medications)."""
-    active = (rec.status or "").lower() in ACTIVE
-    if rec.category is Category.condition:
-        return active and rec.end is None  # an abatement date ends a condition whatever its status
-    return active
 
 
 def _meta(kind: str, category: str, records: Sequence[Record]) -> Meta:
@@ -192,8 +123,6 @@ def rollup_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
 def wearable_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
     """Weekly and monthly wearable summaries per metric ('Steps, week of 2025-03-17: average 8432 over
     5 of 7 days with data'); days without data are left out, never counted as zero."""
-    from healthcoach.wearables.stats import daily_table, summarize
-
     chunks: list[Chunk] = []
     table = daily_table(r for r in records if r.category is Category.wearable)
     for metric, days in sorted(table.items()):

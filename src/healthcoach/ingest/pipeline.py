@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 
 from healthcoach.errors import Forbidden, IngestError, NotFound
 from healthcoach.ingest.chunking import build_chunks
+from healthcoach.ingest.sources import load_any
 from healthcoach.records.base import AdapterResult, PatientInfo
-from healthcoach.records.fhir import birth_date_age, parse_fhir_files
-from healthcoach.records.files import iter_files
+from healthcoach.records.fhir import birth_date_age
 from healthcoach.records.identity import distinct, people, same_person
 from healthcoach.records.models import Record
 from healthcoach.settings import IngestSettings
@@ -70,8 +70,6 @@ class Ingestor:
              ) -> tuple[AdapterResult, list[str]]:
         """Parse every path (or OMOP database URL) into records (nothing is stored); raises IngestError naming
         the file and the reason. `person_id` chooses one person of an OMOP CDM."""
-        from healthcoach.records.detect import load_any
-
         result, names = AdapterResult(), []
         known = self.store.snapshot(user_id)
         for path in paths:
@@ -188,12 +186,3 @@ class Ingestor:
 
     def _resync(self, user_id: str) -> None:
         self.vectors.sync(user_id, build_chunks(user_id, self.store.query(user_id)))
-
-
-def fhir_loader(path: Path, user_id: str, max_bytes: int, known: dict[str, str] | None = None
-                ) -> tuple[AdapterResult, list[str]]:
-    """Load FHIR JSON/NDJSON files, folders and zips."""
-    files = list(iter_files(path, max_bytes))
-    if not files:
-        raise IngestError(f"{path}: no FHIR JSON or NDJSON files found")
-    return parse_fhir_files(files, user_id, known=known), [f.name for f in files]

@@ -13,15 +13,14 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from healthcoach.errors import ConfigError
 from healthcoach.knowledge._validate import check_code, normalize_text, phrase_regex, validate_phrases
+from healthcoach.knowledge._yaml import packaged, parse_items, read_items
 from healthcoach.records.models import Category
 
 _MODEL = ConfigDict(extra="forbid", frozen=True)
@@ -306,78 +305,10 @@ def find_wellness(topics: Sequence[WellnessTopic], text: str) -> list[WellnessTo
 # ───────────────────────────── Loading ─────────────────────────────
 
 
-def _default(name: str) -> Path:
-    return Path(str(resources.files("healthcoach.knowledge").joinpath(name)))
-
-
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
-
-
-class _UniqueKeyLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_items(path: Path, list_key: str) -> list[Any]:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from e
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from e
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with '{list_key}'")
-    unknown = set(data) - {"version", list_key}
-    if unknown:
-        raise ConfigError(f"{path}: unknown top-level keys {sorted(map(str, unknown))}")
-    items = data.get(list_key)
-    if not isinstance(items, list) or not items:
-        raise ConfigError(f"{path}: '{list_key}' must be a non-empty list")
-    return items
-
-
-def _reason(err: ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)
-
-
-def _parse(path: Path, items: list[Any], model: type[BaseModel], what: str) -> list[Any]:
-    out = []
-    for i, raw in enumerate(items):
-        ident = raw.get("id") if isinstance(raw, dict) else None
-        label = f"{what} '{ident}'" if isinstance(ident, str) else f"{what} #{i + 1}"
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: {label}: expected a mapping")
-        try:
-            out.append(model.model_validate(raw))
-        except ValidationError as e:
-            raise ConfigError(f"{path}: {label}: {_reason(e)}") from e
-    return out
-
-
 def load_catalog(path: Path | None = None) -> Catalog:
     """Load and validate a concept catalog (default: the packaged concepts.yaml)."""
-    path = path or _default("concepts.yaml")
-    return Catalog(_parse(path, _read_items(path, "concepts"), Concept, "concept"), source=str(path))
+    path = path or packaged("concepts.yaml")
+    return Catalog(parse_items(path, read_items(path, "concepts"), Concept, "concept"), source=str(path))
 
 
 def load_wellness(path: Path | None = None, catalog: Catalog | None = None) -> list[WellnessTopic]:
@@ -385,8 +316,8 @@ def load_wellness(path: Path | None = None, catalog: Catalog | None = None) -> l
 
     With a catalog, every related concept id must exist in it.
     """
-    path = path or _default("wellness.yaml")
-    topics: list[WellnessTopic] = _parse(path, _read_items(path, "topics"), WellnessTopic, "topic")
+    path = path or packaged("wellness.yaml")
+    topics: list[WellnessTopic] = parse_items(path, read_items(path, "topics"), WellnessTopic, "topic")
     seen_ids: set[str] = set()
     trigger_owner: dict[str, str] = {}
     for t in topics:

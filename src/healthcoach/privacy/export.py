@@ -8,6 +8,7 @@ import os
 import tempfile
 import zipfile
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +142,6 @@ def _dump(obj: Any) -> str:
 
 
 def _now() -> str:
-    from datetime import UTC, datetime
-
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 

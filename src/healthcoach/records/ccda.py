@@ -31,9 +31,9 @@ SSN_OID = "2.16.840.1.113883.4.1"  # never used as an identity key: it would put
 GENDERS = {"M": "male", "F": "female", "UN": "other"}
 
 
-def is_ccda(head: bytes) -> bool:
-    """True when the first bytes of a file look like an HL7 CDA document."""
-    text = head[:8192].decode("utf-8", errors="replace")
+def is_ccda(head: bytes | str) -> bool:
+    """True when the start of a file (bytes or text) looks like an HL7 CDA document."""
+    text = head[:8192].decode("utf-8", errors="replace") if isinstance(head, bytes) else head[:8192]
     return "ClinicalDocument" in text and ct.NS in text
 
 

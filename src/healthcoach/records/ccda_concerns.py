@@ -8,7 +8,7 @@ from xml.etree.ElementTree import Element
 from healthcoach.records import ccda_types as ct
 from healthcoach.records.ccda_context import SectionContext, Skip, negated, related_values, status_code
 from healthcoach.records.ccda_types import q
-from healthcoach.records.fhir import PREGNANCY_SNOMED, PREGNANCY_WORDS
+from healthcoach.records.fhir_map import PREGNANCY_SNOMED, PREGNANCY_WORDS
 from healthcoach.records.models import Category, Record
 
 # Allergy observation values that only say "an allergy" (the allergen then names it).

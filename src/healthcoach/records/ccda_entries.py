@@ -17,7 +17,7 @@ from healthcoach.records.ccda_concerns import map_allergy, map_problem
 from healthcoach.records.ccda_context import SectionContext, Skip, display_name, negated, status_code
 from healthcoach.records.ccda_plan import map_note, map_plan
 from healthcoach.records.ccda_types import q
-from healthcoach.records.fhir import PREGNANCY_LOINC
+from healthcoach.records.fhir_map import PREGNANCY_LOINC
 from healthcoach.records.models import Category, Record
 
 _S = "2.16.840.1.113883.10.20.22.2."

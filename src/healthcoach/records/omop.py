@@ -20,7 +20,7 @@ from typing import Any
 from healthcoach.errors import IngestError
 from healthcoach.records import bp
 from healthcoach.records.base import AdapterResult, PatientInfo
-from healthcoach.records.fhir import PREGNANCY_LOINC, PREGNANCY_SNOMED, PREGNANCY_WORDS
+from healthcoach.records.fhir_map import PREGNANCY_LOINC, PREGNANCY_SNOMED, PREGNANCY_WORDS
 from healthcoach.records.models import (
     Category,
     Code,

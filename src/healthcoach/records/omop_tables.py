@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
 from healthcoach.errors import IngestError
 
 Row = dict[str, str]
@@ -86,9 +89,6 @@ class SqlCdm:
     """A CDM database reached through SQLAlchemy (tables in `schema`, or unqualified)."""
 
     def __init__(self, url: str, schema: str | None = None) -> None:
-        from sqlalchemy import create_engine, inspect
-        from sqlalchemy.exc import SQLAlchemyError
-
         self.name = url.split("/")[-1].split("?")[0] or "cdm"
         try:
             self.engine = create_engine(url)
@@ -100,8 +100,6 @@ class SqlCdm:
         self.prefix = f"{schema}." if schema else ""
 
     def _select(self, sql: str, **params: object) -> Iterator[Row]:
-        from sqlalchemy import text
-
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(text(sql), params)
             keys = list(result.keys())

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from healthcoach.ingest.chunking import is_active, primary_code
 from healthcoach.knowledge.catalog import Catalog
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record
+from healthcoach.records.render import is_active, primary_code
 from healthcoach.retrieval.evidence import Evidence, Section
 from healthcoach.retrieval.hybrid import HybridSearch
 from healthcoach.retrieval.planner import Intent, Plan
 from healthcoach.store.records import RecordStore
+from healthcoach.wearables import stats
 
 NOT_GIVEN = {"not-done", "entered-in-error", "cancelled"}
 CONDITION_TYPES = {"Condition", "Problem", "condition_occurrence"}  # FHIR, C-CDA, OMOP
@@ -172,8 +173,6 @@ class Retriever:
         return Evidence(plan, records=out, total=len(out), searched="related results")
 
     def _wearable(self, user_id: str, plan: Plan, today: date) -> Evidence:
-        from healthcoach.wearables import stats
-
         found = self.store.query(user_id, categories=[Category.wearable])
         metric = plan.metric or "steps"
         mine = [r for r in found if r.details.get("metric") == metric]
@@ -221,6 +220,31 @@ class Retriever:
         ev.source_count = len(self.store.sources(user_id))
         newest = self.store.query(user_id, categories=[cat] if cat else None, limit=1)
         ev.newest = newest[0].date if newest else None
+
+    # look-ups for the planner and the coach's redirects -----------------------------------------
+    def medication_names(self, user_id: str) -> list[str]:
+        """The first word of each medication label ('metformin'), so the planner knows the user's medicines."""
+        names = set()
+        for r in self.store.query(user_id, categories=[Category.medication]):
+            words = [w for w in r.label.replace("/", " ").split() if w.isalpha() and len(w) > 3]
+            if words:
+                names.add(words[0].lower())
+        return sorted(names)
+
+    def mentioned_or_active_meds(self, user_id: str, message: str) -> list[Record]:
+        """The medications a message names, else the active ones (at most 10), newest of each label."""
+        meds = latest_per_label(self.store.query(user_id, categories=[Category.medication]))
+        low = message.lower()
+        named = [r for r in meds if any(w.lower() in low for w in r.label.split() if w.isalpha() and len(w) > 3)]
+        return (named or [r for r in meds if is_active(r)])[:10]
+
+    def mentioned_records(self, user_id: str, message: str) -> list[Record]:
+        """The newest record of each of the (at most 3) concepts a message mentions."""
+        out: list[Record] = []
+        for concept, _ in self.catalog.find(message)[:3]:
+            if concept.code_keys:
+                out.extend(self.store.query(user_id, code_keys=concept.code_keys, limit=1))
+        return out
 
     # search -----------------------------------------------------------------------------------
     def _search(self, user_id: str, plan: Plan, message: str) -> Evidence:

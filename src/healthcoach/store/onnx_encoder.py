@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from tokenizers import Tokenizer
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -128,8 +129,6 @@ def _read_json(path: Path, default: Any = None) -> Any:
 
 
 def _load_tokenizer(cfg: _ModelConfig) -> Any:
-    from tokenizers import Tokenizer
-
     tok = Tokenizer.from_file(str(cfg.model_dir / "tokenizer.json"))
     tok.no_padding()  # padded per batch, after sorting by length
     tok.enable_truncation(max_length=cfg.max_seq_length)
@@ -160,14 +159,14 @@ def _tolerate_missing_onnx_package() -> Iterator[None]:
     the probe vector in any case.
     """
     try:
-        import onnx  # noqa: F401
+        import onnx  # noqa: F401  # optional dependency: only torch's exporter wants it
     except ImportError:
         pass
     else:
         yield
         return
     try:
-        from torch.onnx._internal.torchscript_exporter import onnx_proto_utils
+        from torch.onnx._internal.torchscript_exporter import onnx_proto_utils  # lazy: start-up time (torch)
     except ImportError as exc:  # a torch without this private module: let the caller fall back
         raise OnnxUnavailableError("torch.onnx export needs the onnx package with this torch") from exc
     original = onnx_proto_utils._add_onnxscript_fn
@@ -189,11 +188,12 @@ def export_onnx(model_dir: Path, dest: Path) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     cfg = _ModelConfig(model_dir)
+    # lazy: start-up time. torch and transformers are imported only to export the model, once per machine.
     import torch
-    from transformers import AutoModel
+    from transformers import AutoModel  # lazy: start-up time (export only)
 
     with contextlib.suppress(Exception):
-        from transformers.utils import logging as hf_logging
+        from transformers.utils import logging as hf_logging  # lazy: start-up time (export only)
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
@@ -249,7 +249,7 @@ def export_onnx(model_dir: Path, dest: Path) -> None:
 
 
 def _export_to(wrapper: Any, args: tuple[Any, ...], names: list[str], path: Path) -> None:
-    import torch
+    import torch  # lazy: start-up time (export only)
 
     with _export_lock, _tolerate_missing_onnx_package(), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -285,7 +285,7 @@ class OnnxEncoder:
         batch_size: int = 64,
     ) -> None:
         try:
-            import onnxruntime  # noqa: F401
+            import onnxruntime  # noqa: F401  # optional dependency: without it the embedder falls back to torch
         except ImportError as exc:
             raise OnnxUnavailableError("onnxruntime is not installed") from exc
         self.cfg = _ModelConfig(model_dir)
@@ -325,7 +325,7 @@ class OnnxEncoder:
             raise OnnxUnavailableError(f"freshly exported ONNX model is unusable: {exc}") from exc
 
     def _open_checked(self, f: Path) -> Any:
-        import onnxruntime as ort
+        import onnxruntime as ort  # optional dependency: without it the embedder falls back to torch
 
         meta = json.loads(_meta_file(f).read_text(encoding="utf-8"))
         if meta.get("export_version") != EXPORT_VERSION:

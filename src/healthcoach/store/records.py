@@ -37,6 +37,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten with zeros at once, not left in free pages until a VACUUM.
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,24 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from sqlalchemy.orm import Session
 
-from healthcoach.ingest.chunking import Chunk
 from healthcoach.store.embeddings import Embedder
 from healthcoach.store.records import RecordStore
 
 BATCH = 5000  # Chroma accepts up to 5,461 per call
+Meta = dict[str, str | int | float | bool]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A text for the vector index with a stable id; metadata are scalars (Chroma's rule)."""
+
+    id: str
+    text: str
+    metadata: Meta = field(default_factory=dict)
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()[:32]
 
 
 @dataclass

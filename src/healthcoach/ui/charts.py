@@ -8,8 +8,9 @@ from datetime import date
 from matplotlib.figure import Figure
 
 from healthcoach.knowledge.catalog import Catalog
-from healthcoach.records.models import Record
+from healthcoach.records.models import Category, Record
 from healthcoach.store.records import RecordStore
+from healthcoach.wearables.stats import daily_table
 
 SYSTOLIC, DIASTOLIC = "LOINC:8480-6", "LOINC:8462-4"
 
@@ -92,9 +93,6 @@ WEARABLE_TRENDS = (("Steps", "steps", 1.0, "steps/day"), ("Sleep", "sleep", 1 / 
 
 def wearable_figures(store: RecordStore, user_id: str) -> list[Figure]:
     """Daily steps, sleep and resting heart rate from wearable records (days without data are gaps)."""
-    from healthcoach.records.models import Category
-    from healthcoach.wearables.stats import daily_table
-
     table = daily_table(store.query(user_id, categories=[Category.wearable]))
     figs = []
     for title, metric, scale, unit in WEARABLE_TRENDS:

@@ -10,9 +10,18 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from healthcoach.errors import HealthCoachError, NotFound
+from healthcoach.privacy import (
+    ConsentState,
+    delete_user,
+    disconnect_source,
+    export_user,
+    get_consent,
+    list_audit,
+    set_consent,
+)
 
 if TYPE_CHECKING:
-    from healthcoach.api.deps import CoachBundle
+    from healthcoach.container import CoachBundle
 
 
 class PrivacyPanel:
@@ -27,8 +36,6 @@ class PrivacyPanel:
 
     def views(self, user: str) -> list[Any]:
         """[records flag, remote flag, consent history, sources, source dropdown, activity] for the tab."""
-        from healthcoach.privacy import ConsentState, get_consent, list_audit
-
         try:
             state = get_consent(self.stores.records, user)
         except NotFound:  # no profile (e.g. just deleted): show it empty rather than create one again
@@ -45,16 +52,12 @@ class PrivacyPanel:
 
     def set_remote(self, user: str, on: bool) -> str:
         """Turn the remote-LLM flag on or off (logged with its time)."""
-        from healthcoach.privacy import set_consent
-
         set_consent(self.stores.records, user, remote_llm=on)
         return ("A remote language model may see your question and the records used to answer it." if on
                 else "Nothing leaves this computer: answers use the local model or templates only.")
 
     def export(self, user: str) -> tuple[str, str]:
         """(zip path, its temp folder): the export, for the File output to copy; `discard` removes the folder."""
-        from healthcoach.privacy import export_user
-
         tmp = tempfile.mkdtemp(prefix="healthcoach-export-")  # 0700
         try:
             return str(export_user(self.stores, user, Path(tmp) / "healthcoach-export.zip")), tmp
@@ -71,8 +74,6 @@ class PrivacyPanel:
 
     def disconnect(self, user: str, pick: str | None) -> str:
         """Delete the records of the chosen source ("kind\tfile"); a message either way."""
-        from healthcoach.privacy import disconnect_source
-
         if not pick:
             return "Choose a source first."
         kind, _, file = pick.partition("\t")
@@ -86,8 +87,6 @@ class PrivacyPanel:
 
     def delete(self, user: str, typed: str | None) -> tuple[str, str]:
         """(message, cleared confirm box): delete everything when `typed` is the user id, else nothing."""
-        from healthcoach.privacy import delete_user
-
         if (typed or "").strip() != user:
             return f"Nothing was deleted. To delete everything, type your user id (**{user}**) exactly.", typed or ""
         try:

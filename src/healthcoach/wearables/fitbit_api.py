@@ -37,6 +37,11 @@ _NOT_MAPPED = {"bp": "blood pressure (not a wearable metric)", "foods": "food lo
                "activities-active-zone-minutes": "active zone minutes (not imported)"}
 
 
+def is_fitbit_api(path: Path, head: str) -> bool:
+    """A Fitbit Web API response body (activities, sleep, heart rate, weight, ... and device lists)."""
+    return path.suffix.lower() == ".json" and any(m in head for m in MARKERS)
+
+
 class _Body:
     def __init__(self, path: Path, user_id: str, tzi: tzinfo | None, result: AdapterResult) -> None:
         self.file, self.user_id, self.tzi, self.result = path.name, user_id, tzi, result

@@ -52,12 +52,14 @@ def find_export_dir(path: Path) -> Path | None:
                  path / "Takeout" / "Fitbit" / "Global Export Data"):
         if cand.is_dir():
             return cand
-    if any(_is_takeout_file(p) for p in path.glob("*.json")):
+    if any(is_takeout_file(p) for p in path.glob("*.json")):
         return path
     return None
 
 
-def _is_takeout_file(p: Path) -> bool:
+def is_takeout_file(p: Path, head: str = "") -> bool:
+    """A file of a Takeout export: '<metric>-<date>.json' for a metric this adapter reads (the name
+    says it; the head is not needed)."""
     m = _FILE_RE.match(p.name)
     return bool(m and m.group(1) in HANDLED)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from healthcoach.records.models import Record
@@ -96,8 +96,6 @@ def add_fitbit_log(days: dict[date, SleepDay], log: Mapping[str, Any], tzi: tzin
     if end_text:
         end = parse_local(str(end_text))
     elif start is not None and log.get("duration"):
-        from datetime import timedelta
-
         end = start + timedelta(milliseconds=float(log["duration"]))
     else:
         end = None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import InvalidRequest
 from healthcoach.api.routes.common import errors
+from healthcoach.wearables.manual import manual_entry
 
 
 class LogEntry(BaseModel):
@@ -37,8 +38,6 @@ def router(deps: Deps) -> APIRouter:
     @r.post("/log", response_model=Logged, responses=errors())
     def log(body: LogEntry, user: str = Depends(deps.auth)) -> Logged:
         """Log your weight or water intake; it becomes a record the coach answers from."""
-        from healthcoach.wearables.manual import manual_entry
-
         try:
             record = manual_entry(user, body.kind, body.amount, body.date)
         except ValueError as exc:

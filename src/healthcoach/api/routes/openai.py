@@ -27,7 +27,7 @@ from healthcoach.api.schemas import (
     OAIMessage,
     Usage,
 )
-from healthcoach.coach import Reply, Turn
+from healthcoach.compose.reply import Reply, Turn
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import AuditRow
 

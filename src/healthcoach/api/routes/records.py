@@ -9,15 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from healthcoach.api.deps import Deps
 from healthcoach.api.routes.common import errors
 from healthcoach.api.schemas import RecordList, RecordOut
-from healthcoach.cli.records import CODE_SYSTEMS, record_json
 from healthcoach.records.models import Category
-
-
-def code_keys(codes: list[str]) -> list[str] | None:
-    """'4548-4' matches it in any code system; 'LOINC:4548-4' only there."""
-    if not codes:
-        return None
-    return [c if ":" in c else f"{system}:{c}" for c in codes for system in CODE_SYSTEMS]
+from healthcoach.records.serialize import code_keys, record_json
 
 
 def router(deps: Deps) -> APIRouter:

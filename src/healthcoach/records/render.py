@@ -1,0 +1,65 @@
+"""Records as people read them: one sentence per record, the code a series groups by, still current or not.
+
+Shared by the chunker, the retriever, the composer and the coach, so it lives beside the records."""
+
+from __future__ import annotations
+
+from healthcoach.records.models import Category, Record
+
+PRIMARY_SYSTEMS = ("LOINC", "CVX", "RxNorm", "SNOMED", "ICD-10", "healthcoach", "OMOP")
+ACTIVE = {"active", "recurrence", "relapse", "on-hold", "intended"}
+
+
+def describe(rec: Record) -> str:
+    """One record as a sentence: date, label, value, status, source."""
+    when = rec.date.isoformat() if rec.date else "an unknown date"
+    kind = {
+        Category.lab: "lab result",
+        Category.vital: "vital sign",
+        Category.immunization: "vaccine",
+        Category.medication: "medication",
+        Category.allergy: "allergy",
+        Category.condition: "condition",
+        Category.pregnancy: "pregnancy record",
+        Category.procedure: "procedure",
+        Category.encounter: "visit",
+        Category.social_history: "social history",
+        Category.document: "clinical note",
+        Category.wearable: "wearable summary",
+    }[rec.category]
+    value = rec.value_display()
+    head = f"{when}: {rec.label}"
+    if value and rec.category not in (Category.document, Category.medication):
+        head += f" was {value}"
+    parts = [f"{head} ({kind}"]
+    if rec.status:
+        parts.append(f", status {rec.status}")
+    parts.append(")")
+    text = "".join(parts)
+    if rec.category is Category.medication and rec.text:
+        text += f". Instructions: {rec.text}"
+    if rec.reference_range and rec.reference_range.display():
+        text += f". Reference range {rec.reference_range.display()}"
+    if rec.interpretation:
+        text += f". Flagged {rec.interpretation}"
+    for key in ("reason", "reactions", "criticality", "provider"):
+        if rec.details.get(key):
+            text += f". {key.capitalize()}: {rec.details[key]}"
+    return f"{text}. Source: {rec.source_display()}."
+
+
+def primary_code(rec: Record) -> str | None:
+    """The code a series groups by: the first code of the most specific system present."""
+    for system in PRIMARY_SYSTEMS:
+        for c in rec.codes:
+            if c.system == system:
+                return c.key
+    return None
+
+
+def is_active(rec: Record) -> bool:
+    """Still current as the source states it (conditions, allergies, medications)."""
+    active = (rec.status or "").lower() in ACTIVE
+    if rec.category is Category.condition:
+        return active and rec.end is None  # an abatement date ends a condition whatever its status
+    return active
