@@ -46,6 +46,13 @@ class IngestSettings(BaseModel):
         description="Refuse records whose Patient is younger than this. Only test and eval runs over "
         "synthetic data lower it.",
     )
+    dedupe_window_minutes: int = Field(
+        120,
+        ge=0,
+        le=24 * 60,
+        description="Two sources' records of the same test are the same fact when their clinical times are this "
+        "close (and their values agree); date-only records compare by calendar date.",
+    )
 
 
 class RetrievalSettings(BaseModel):

@@ -119,7 +119,9 @@ def disconnect(
         what = f"{kind}" + (f" file {file}" if file else "")
         typer.confirm(f"Remove every record of {user!r} from {what}?", abort=True)
     report = disconnect_source(stores, user, kind, file)
-    console.print(f"removed {report.records_removed} records; {report.records_left} left, "
+    backed = (f" ({report.still_backed} of them also stated by another source, so those facts stay)"
+              if report.still_backed else "")
+    console.print(f"removed {report.records_removed} records{backed}; {report.records_left} left, "
                   f"{report.chunks} chunks in the index")
 
 

@@ -196,9 +196,11 @@ def bench(
     ctx: typer.Context,
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write bench.json and bench.md."),
     data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
-    only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, answers, guard, wearables, scale, heap_scrub."),
+    only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, formats, answers, guard, "
+                                   "wearables, scale, heap_scrub."),
 ) -> None:
-    """Benchmarks: ingest vs raw encoder, re-ingest, answer and guard latency, wearables, scale."""
+    """Benchmarks: ingest vs raw encoder, re-ingest, FHIR/C-CDA/OMOP throughput, answer and guard latency,
+    wearables, scale, heap scrub."""
     app = app_context(ctx)
     result = run_bench(app.settings, data, report, set(only) or None, log=lambda m: console.print(m, highlight=False))
     console.print(result["markdown"], highlight=False)

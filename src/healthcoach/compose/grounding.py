@@ -18,7 +18,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from healthcoach.compose.citations import Citation, fmt_date
+from healthcoach.compose.citations import Citation, fmt_date, fmt_when
 from healthcoach.compose.templates import Answer, number_tokens
 from healthcoach.guardrails.output import OutputCheck
 from healthcoach.knowledge.drugs import packaged_drugs
@@ -75,7 +75,7 @@ def evidence_text(records: Sequence[Record]) -> str:
         parts.append(describe(r))
         parts.append(r.model_dump_json(exclude={"source", "user_id", "id"}))
         if r.date:
-            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)}")
+            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)} {fmt_when(r)}")
     return "\n".join(parts)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from healthcoach.compose.citations import Citer, fmt_date
+from healthcoach.compose.citations import Citer, fmt_date, fmt_when
 from healthcoach.records.models import Category, Record
 from healthcoach.records.units import Converted, display_value
 
@@ -63,15 +63,15 @@ def was(name: str) -> str:
 
 
 def from_source(rec: Record) -> str:
-    """'from Riverside Family Medicine (FHIR export)' or 'entered by you'."""
-    if rec.source.kind == "manual":
+    """'from Riverside Family Medicine (FHIR export)', 'from 2 sources: ...' or 'entered by you'."""
+    if rec.source.kind == "manual" and len(rec.all_sources()) == 1:
         return "entered by you"
-    return f"from {rec.source.display()}"
+    return f"from {rec.source_display()}"
 
 
 def when(rec: Record) -> str:
-    """'March 22, 2025'."""
-    return fmt_date(rec.date)
+    """'March 22, 2025' (or 'March 2025' for a date known only to the month)."""
+    return fmt_when(rec)
 
 
 def value_of(rec: Record, conversions: dict[str, Converted] | None = None) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from healthcoach.compose.citations import Citer, fmt_date
+from healthcoach.compose.citations import Citer, fmt_when
 from healthcoach.records.models import Record
 from healthcoach.records.render import describe
 
@@ -21,11 +21,11 @@ def redirect_text(policy_text: str, category: str, records: Sequence[Record], ci
     extra = ""
     if records and category == "treatment":
         lines = [f"- {r.label}" + (f": \"{r.text}\"" if r.text else "") + f", {r.status or 'recorded'}, "
-                 f"{fmt_date(r.date)} {cite(r)}" for r in records]
+                 f"{fmt_when(r)} {cite(r)}" for r in records]
         extra = "What your records list (for your conversation with your prescriber or pharmacist):\n" + \
             "\n".join(lines)
     elif records and category == "diagnosis":
-        lines = [f"- {r.label}: {r.value_display() or r.text or 'recorded'} on {fmt_date(r.date)} {cite(r)}"
+        lines = [f"- {r.label}: {r.value_display() or r.text or 'recorded'} on {fmt_when(r)} {cite(r)}"
                  for r in records]
         extra = "What your records say that may be relevant to bring to a clinician:\n" + "\n".join(lines)
     return f"{policy_text}\n\n{extra}" if extra else policy_text

@@ -18,6 +18,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from healthcoach.container import build_coach
+from healthcoach.evals.bench_formats import bench_formats
 from healthcoach.evals.bench_heap import bench_heap_scrub
 from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import pct
@@ -170,7 +171,7 @@ def bench_scale(work: Path, log: Log) -> dict[str, Any]:
 def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: set[str] | None,
               log: Log) -> dict[str, Any]:
     """Run the selected benchmarks and write bench.json + bench.md."""
-    want = only or {"ingest", "answers", "guard", "wearables", "scale", "heap_scrub"}
+    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale", "heap_scrub"}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -182,6 +183,11 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
             results["answers"] = bench_answers(pop, log)
         if "guard" in want:
             results["guard"] = bench_guard(settings, pop.stores.embedder if pop else Embedder(settings.embedding), log)
+        if "formats" in want:
+            try:
+                results["formats"] = bench_formats(settings, shared, work, log)
+            except Exception as exc:
+                results["formats"] = {"error": f"{type(exc).__name__}: {exc}"}
         for part, fn in (("wearables", bench_wearables), ("scale", bench_scale), ("heap_scrub", bench_heap_scrub)):
             if part in want:
                 try:
@@ -210,6 +216,12 @@ def render(results: dict[str, Any]) -> str:
         if part == "scale":
             lines += ["| users | vectors | p50 ms | p95 ms |", "|---|---|---|---|"]
             lines += [f"| {c['users']} | {c['vectors']} | {c['p50_ms']} | {c['p95_ms']} |" for c in data["curve"]]
+        elif part == "formats" and "error" not in data:
+            lines += ["| format and stage | records | seconds | records/s | notes |", "|---|---|---|---|---|"]
+            for name, row in data.items():
+                note = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("records", "seconds", "records_per_s"))
+                lines.append(f"| {name.replace('_', ' ')} | {row.get('records')} | {row.get('seconds', '')} | "
+                             f"{row.get('records_per_s')} | {note} |")
         else:
             lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in data.items()]
         lines.append("")

@@ -40,9 +40,9 @@ def _cid(user_id: str, *parts: str) -> str:
 def record_chunks(rec: Record) -> list[Chunk]:
     """One chunk per record; a long note is split into pieces, each headed by its date and title."""
     meta = _meta("record", str(rec.category), [rec])
-    meta["source"] = rec.source.display()
+    meta["source"] = rec.source_display()
     if rec.category is Category.document and rec.text:
-        head = f"{rec.date.isoformat() if rec.date else ''} {rec.label} (clinical note, {rec.source.display()}): "
+        head = f"{rec.date.isoformat() if rec.date else ''} {rec.label} (clinical note, {rec.source_display()}): "
         pieces = _split(rec.text, DOC_PIECE)
         return [Chunk(rec.id if i == 0 else f"{rec.id}#{i}", head + p, meta) for i, p in enumerate(pieces)]
     return [Chunk(rec.id, describe(rec), meta)]

@@ -19,6 +19,7 @@ from healthcoach.ingest.chunking import build_chunks
 from healthcoach.ingest.sources import load_any
 from healthcoach.records.base import AdapterResult, PatientInfo
 from healthcoach.records.fhir import birth_date_age
+from healthcoach.records.identity import distinct, people, same_person
 from healthcoach.records.models import Record
 from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
@@ -44,6 +45,10 @@ class IngestReport(BaseModel):
     embedded: int = Field(0, description="Chunks encoded in this ingest (the rest came from the cache).")
     vectors_upserted: int = 0
     vectors_deleted: int = 0
+    merged: int = Field(0, description="Stored records that repeat another source's record (shown once, with both "
+                                       "sources).")
+    conflicts: int = Field(0, description="Pairs of sources giving different values for the same test and time "
+                                          "(both shown).")
     warnings: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
@@ -61,22 +66,25 @@ class Ingestor:
         self.settings = settings or IngestSettings()
         self.today = today
 
-    def load(self, user_id: str, paths: Sequence[Path]) -> tuple[AdapterResult, list[str]]:
-        """Parse every path into records (nothing is stored); raises IngestError naming file and reason."""
+    def load(self, user_id: str, paths: Sequence[Path | str], person_id: int | None = None
+             ) -> tuple[AdapterResult, list[str]]:
+        """Parse every path (or OMOP database URL) into records (nothing is stored); raises IngestError naming
+        the file and the reason. `person_id` chooses one person of an OMOP CDM."""
         result, names = AdapterResult(), []
         known = self.store.snapshot(user_id)
         for path in paths:
-            part, files = load_any(Path(path), user_id, self.settings.max_file_bytes, known=known)
+            part, files = load_any(path, user_id, self.settings.max_file_bytes, known=known, person_id=person_id)
             result.extend(part)
             names.extend(files)
         return result, names
 
-    def ingest(self, user_id: str, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
+    def ingest(self, user_id: str, paths: Sequence[Path | str], progress: Progress | None = None,
+               person_id: int | None = None) -> IngestReport:
         """Ingest exports for one user; all or nothing."""
         t0 = time.perf_counter()
         say = progress or (lambda stage, done, total: None)
         say("reading", 0, len(paths))
-        result, names = self.load(user_id, paths)
+        result, names = self.load(user_id, paths, person_id)
         return self.store_result(user_id, result, names, t0, say)
 
     def add_records(self, user_id: str, records: Sequence[Record]) -> IngestReport:
@@ -99,6 +107,8 @@ class Ingestor:
                 user.patient_name = user.patient_name or p.name
                 if p.birth_date and not user.birth_date:
                     user.birth_date = p.birth_date.isoformat()
+            for p in {q.key: q for q in reversed(result.patients)}.values():  # once per key, first one wins
+                self.store.link_identity(s, user_id, p)
             counts = self.store.upsert(s, result.records)
             indexed = self.vectors.count(user_id)
             try:
@@ -106,7 +116,9 @@ class Ingestor:
                     # Nothing changed, and the index was synced in the same transaction as the records
                     # last time: re-syncing an unchanged export is a no-op.
                     stats, chunks = SyncStats(chunks=indexed, unchanged=indexed), []
+                    links = self.store.link_counts(user_id, s)
                 else:
+                    links = self.store.relink(s, user_id, self.settings.dedupe_window_minutes)
                     chunks = build_chunks(user_id, self.store.query(user_id, s=s))
                     say("indexing", 0, len(chunks))
                     stats = self.vectors.sync(user_id, chunks, s)
@@ -128,6 +140,8 @@ class Ingestor:
                 embedded=stats.embedded,
                 vectors_upserted=stats.upserted,
                 vectors_deleted=stats.deleted,
+                merged=links["duplicate"],
+                conflicts=links["conflict"],
                 warnings=result.warnings + ([f"{counts['duplicate in export']} duplicate resources counted once"]
                                             if counts["duplicate in export"] else []),
                 seconds=round(time.perf_counter() - t0, 3),
@@ -140,10 +154,10 @@ class Ingestor:
 
     def _check_person(self, user_id: str, patients: list[PatientInfo]) -> None:
         """Own records only, adults only, one person per profile."""
-        keys = {p.key for p in patients}
-        if len(keys) > 1:
+        groups = people(patients)
+        if len(groups) > 1:
             raise IngestError(
-                f"these files describe {len(keys)} different people; a profile holds one person's own records"
+                f"these files describe {len(groups)} different people; a profile holds one person's own records"
             )
         if not patients:
             return
@@ -159,7 +173,10 @@ class Ingestor:
             user = self.store.get_user(user_id)
         except NotFound:
             return
-        if user.patient_key and user.patient_key != p.key:
+        known = self.store.identities(user_id)
+        # Every identity must fit the profile's person, and none may be another id from the same issuer.
+        if known and (any(distinct(q, k) for q in patients for k in known)
+                      or not any(same_person(q, k) for q in patients for k in known)):
             raise Forbidden(
                 "these records are for a different person than the ones already in this profile "
                 "(nothing was stored); create a separate user for them"

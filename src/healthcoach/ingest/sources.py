@@ -3,9 +3,10 @@
 Adding a format = one module (its sniff and load functions) + one line in SOURCES.
 
 A file is read by the first row whose sniff accepts it; FHIR comes last and takes everything else (a
-file that is not FHIR JSON/NDJSON gets a clear IngestError from the FHIR reader). A folder that holds
-any wearable export is read as wearable exports, file by file (a Fitbit Takeout export as a whole);
-any other folder, and a zip, is read as FHIR.
+file that is not FHIR JSON/NDJSON gets a clear IngestError from the FHIR reader). Rows marked `folder`
+recognise a whole folder (an OMOP CDM of CSV tables; a database URL goes to OMOP too). A folder that
+holds any wearable export is read as wearable exports, file by file (a Fitbit Takeout export as a
+whole); any other folder is read file by file as C-CDA documents and FHIR, and a zip as FHIR.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from pathlib import Path
 
 from healthcoach.errors import IngestError
 from healthcoach.records.base import AdapterResult
+from healthcoach.records.ccda import is_ccda, load_ccda
 from healthcoach.records.fhir import parse_fhir_files
-from healthcoach.records.files import iter_files
+from healthcoach.records.files import JSON_SUFFIXES, iter_files
+from healthcoach.records.omop import load_omop
+from healthcoach.records.omop_tables import is_cdm_folder, is_url
 from healthcoach.wearables import is_apple_health, is_google_fit, is_ihealth, is_withings
 from healthcoach.wearables.apple_health import load_apple_health
 from healthcoach.wearables.fitbit_api import is_fitbit_api, load_fitbit_api
@@ -37,6 +41,7 @@ class Request:
     max_bytes: int  # per FHIR file, which is read whole; wearable exports are streamed
     tz: str | None = None  # the wearer's IANA time zone (wearable days)
     known: dict[str, str] | None = None  # content hashes already stored: unchanged records skip validation
+    person_id: int | None = None  # OMOP: the one person to import
 
 
 Sniff = Callable[[Path, str], bool]  # (file, its first PEEK characters; "" unless .json/.xml) -> this format?
@@ -51,6 +56,7 @@ class Source:
     sniff: Sniff
     load: Load
     wearable: bool = True
+    folder: bool = False  # the sniff recognises a whole folder, not a file
 
 
 def _wearable(load: Callable[[Path, str, str | None], AdapterResult]) -> Load:
@@ -59,6 +65,24 @@ def _wearable(load: Callable[[Path, str, str | None], AdapterResult]) -> Load:
 
 def _anything(path: Path, head: str) -> bool:
     return True  # the last row: whatever no other row claimed is read as FHIR
+
+
+def _ccda(path: Path, head: str) -> bool:
+    return path.suffix.lower() == ".xml" and is_ccda(head)
+
+
+def _cdm(path: Path, head: str) -> bool:
+    return is_cdm_folder(path)
+
+
+def load_ccda_file(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
+    """Load C-CDA documents (a file, or each document in a folder or zip)."""
+    return load_ccda(path, req.user_id, req.max_bytes)
+
+
+def load_omop_cdm(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
+    """Load one person (req.person_id) of an OMOP CDM folder."""
+    return load_omop(path, req.user_id, req.person_id)
 
 
 def load_fhir(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
@@ -70,12 +94,14 @@ def load_fhir(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
 
 
 SOURCES: tuple[Source, ...] = (
+    Source("omop", _cdm, load_omop_cdm, wearable=False, folder=True),
     Source("fitbit_takeout", is_takeout_file, _wearable(load_fitbit_takeout)),
     Source("apple_health", is_apple_health, _wearable(load_apple_health)),
     Source("ihealth", is_ihealth, _wearable(load_ihealth)),
     Source("google_fit", is_google_fit, _wearable(load_google_fit)),
     Source("withings", is_withings, _wearable(load_withings)),
     Source("fitbit_api", is_fitbit_api, _wearable(load_fitbit_api)),
+    Source("ccda", _ccda, load_ccda_file, wearable=False),
     Source("fhir", _anything, load_fhir, wearable=False),
 )
 
@@ -166,14 +192,41 @@ def _dedupe(result: AdapterResult) -> AdapterResult:
     return result
 
 
-def load_any(path: Path, user_id: str, max_bytes: int, tz: str | None = None,
-             known: dict[str, str] | None = None) -> tuple[AdapterResult, list[str]]:
-    """Load a file or folder with the source that fits it; returns the result and the files read.
+def load_any(path: Path | str, user_id: str, max_bytes: int, tz: str | None = None,
+             known: dict[str, str] | None = None, person_id: int | None = None) -> tuple[AdapterResult, list[str]]:
+    """Load a file, folder or OMOP database URL with the source that fits it; returns the result and the
+    files read. `person_id` chooses one person of an OMOP CDM.
 
     Wearable exports are streamed (an Apple Health export.xml can be gigabytes), so the per-file size
-    limit applies to FHIR JSON, which is read whole."""
+    limit applies to FHIR JSON and C-CDA XML, which are read whole."""
+    req = Request(user_id, max_bytes, tz, known, person_id)
+    if isinstance(path, str) and is_url(path):
+        return load_omop(path, user_id, person_id)
+    path = Path(path)
+    folder = next((s for s in SOURCES if s.folder and s.sniff(path, "")), None)
+    if folder is not None:
+        return folder.load(path, req)
+    if person_id is not None:
+        raise IngestError(f"{path.name}: --person-id applies to an OMOP CDM (a folder with person.csv, or a "
+                          "database URL)")
     if detect(path) is not None:
         result = load_wearables(path, user_id, tz)
         files = [path.name] if path.is_file() else sorted({r.source.file or "" for r in result.records} - {""})
         return result, files
-    return load_fhir(path, Request(user_id, max_bytes, tz, known))
+    if path.is_file() and path.suffix.lower() == ".xml":
+        if source_of(path).name != "ccda":
+            raise IngestError(f"{path.name}: an XML file that is neither a C-CDA document nor an Apple Health export")
+        return load_ccda_file(path, req)
+    if path.is_dir() and any(source_of(p).name == "ccda" for p in sorted(path.rglob("*.xml"))):
+        return _mixed_folder(path, req)
+    return load_fhir(path, req)
+
+
+def _mixed_folder(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
+    """A folder of C-CDA documents, perhaps beside FHIR files: each read by its own source."""
+    result, names = load_ccda_file(path, req)
+    if any(p.suffix.lower() in JSON_SUFFIXES for p in path.rglob("*") if p.is_file()):
+        more, files = load_fhir(path, req)
+        result.extend(more)
+        names += files
+    return result, names

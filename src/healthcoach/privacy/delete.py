@@ -22,14 +22,17 @@ from healthcoach.container import Stores
 from healthcoach.errors import NotFound
 from healthcoach.ingest.chunking import build_chunks
 from healthcoach.privacy.audit import write_audit, write_tombstone
+from healthcoach.store.links import link_rows, still_backed
 from healthcoach.store.schema import (
     AuditRow,
     ConsentEventRow,
     ConversationRow,
     EmbeddingRow,
+    IdentityRow,
     IngestRow,
     MessageRow,
     RecordCodeRow,
+    RecordLinkRow,
     RecordRow,
     TokenRow,
     UserRow,
@@ -39,7 +42,8 @@ from healthcoach.store.vectors import collection_name
 log = logging.getLogger(__name__)
 CHECKPOINT_TRIES = 10
 # Child tables before parents; every table that holds a user_id (the schema module lists them all).
-USER_TABLES = (("record_codes", RecordCodeRow), ("records", RecordRow), ("embedding_cache", EmbeddingRow),
+USER_TABLES = (("record_codes", RecordCodeRow), ("record_links", RecordLinkRow), ("records", RecordRow),
+               ("profile_identities", IdentityRow), ("embedding_cache", EmbeddingRow),
                ("messages", MessageRow), ("conversations", ConversationRow), ("ingests", IngestRow),
                ("consent_events", ConsentEventRow), ("api_tokens", TokenRow), ("audit_log", AuditRow))
 
@@ -59,6 +63,8 @@ class DisconnectReport(BaseModel):
     source_kind: str
     source_file: str | None = None
     records_removed: int
+    still_backed: int = Field(0, description="Removed records whose fact another source still states (it stays, "
+                                             "now shown from that source).")
     records_left: int
     chunks: int = Field(description="Chunks in the re-synced vector index.")
     cache_removed: int = Field(description="Embedding-cache entries no longer used, removed.")
@@ -94,9 +100,14 @@ def disconnect_source(stores: Stores, user_id: str, kind: str, file: str | None 
         ids = list(s.scalars(match))
         if not ids:
             raise NotFound(f"no records from source {kind!r}" + (f" file {file!r}" if file else ""))
+        backed = still_backed(link_rows(s, user_id), set(ids))
         for i in range(0, len(ids), 500):
+            s.execute(delete(RecordLinkRow).where(RecordLinkRow.record_id.in_(ids[i:i + 500])))
+            s.execute(delete(RecordLinkRow).where(RecordLinkRow.other_id.in_(ids[i:i + 500])))
             s.execute(delete(RecordCodeRow).where(RecordCodeRow.record_id.in_(ids[i:i + 500])))
             s.execute(delete(RecordRow).where(RecordRow.id.in_(ids[i:i + 500])))
+        # What another source also stated stays: its own record is shown again once the links are rebuilt.
+        store.relink(s, user_id, stores.settings.ingest.dedupe_window_minutes)
         remaining = store.query(user_id, s=s)
         chunks = build_chunks(user_id, remaining)
         # Rebuild the collection rather than delete ids: Chroma keeps deleted documents in its write-ahead
@@ -118,7 +129,7 @@ def disconnect_source(stores: Stores, user_id: str, kind: str, file: str | None 
             s.execute(delete(EmbeddingRow).where(EmbeddingRow.user_id == user_id,
                                                  EmbeddingRow.text_hash.in_(stale[i:i + 500])))
         report = DisconnectReport(user_id=user_id, source_kind=kind, source_file=file, records_removed=len(ids),
-                                  records_left=len(remaining), chunks=len(chunks), cache_removed=len(stale))
+                                  still_backed=backed, records_left=len(remaining), chunks=len(chunks), cache_removed=len(stale))
         write_audit(s, user_id, "disconnect", report.model_dump(exclude={"user_id"}))
     scrub(stores, segments)
     return report

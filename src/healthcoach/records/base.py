@@ -17,6 +17,7 @@ class PatientInfo:
     name: str | None = None
     birth_date: date | None = None
     gender: str | None = None
+    issuer: str | None = None  # who assigned the id (identifier system, OID root); None when not stated
 
 
 @dataclass

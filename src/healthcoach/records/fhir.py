@@ -156,6 +156,7 @@ def _patient(res: Json) -> PatientInfo:
         name=name,
         birth_date=born[1] if born else None,
         gender=res.get("gender"),
+        issuer=ft.patient_issuer(res),
     )
 
 

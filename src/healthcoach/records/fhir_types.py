@@ -157,3 +157,13 @@ def attachment_text(att: Json) -> str | None:
         return base64.b64decode(data, validate=False).decode("utf-8", errors="replace").strip()
     except (binascii.Error, ValueError):
         return None
+
+
+def patient_issuer(res: Json) -> str | None:
+    """Who assigned the patient's record number: the system of its MR identifier (else its first one that
+    is not a national id). None when the Patient carries no identifier."""
+    ids = [i for i in res.get("identifier") or [] if isinstance(i, dict) and i.get("system")
+           and "ssn" not in str(i["system"]).lower()]
+    mr = [i for i in ids if any(c.code == "MR" for c in codes(i.get("type")))]
+    return str((mr or ids)[0]["system"]) if (mr or ids) else None
+

@@ -46,7 +46,7 @@ def describe(rec: Record) -> str:
     for key in ("reason", "reactions", "criticality", "provider"):
         if rec.details.get(key):
             text += f". {key.capitalize()}: {rec.details[key]}"
-    return f"{text}. Source: {rec.source.display()}."
+    return f"{text}. Source: {rec.source_display()}."
 
 
 def primary_code(rec: Record) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from healthcoach.errors import NotFound
-from healthcoach.records.models import Category, Record
-from healthcoach.store.schema import Base, ConsentEventRow, EmbeddingRow, RecordCodeRow, RecordRow, UserRow
+from healthcoach.records.base import PatientInfo
+from healthcoach.records.models import STORE_FIELDS, Category, Record
+from healthcoach.store import links
+from healthcoach.store.schema import (
+    Base,
+    ConsentEventRow,
+    EmbeddingRow,
+    IdentityRow,
+    RecordCodeRow,
+    RecordLinkRow,
+    RecordRow,
+    UserRow,
+)
 
 
 @event.listens_for(Engine, "connect")
@@ -82,12 +93,31 @@ class RecordStore:
             return list(s.scalars(select(UserRow).order_by(UserRow.id)))
 
     def record_counts(self, user_id: str) -> Counter[str]:
-        """Records per category."""
+        """Records per category, one per fact (a duplicate from a second source is not counted again)."""
         with self.session() as s:
             rows = s.execute(
-                select(RecordRow.category, func.count()).where(RecordRow.user_id == user_id).group_by(RecordRow.category)
+                select(RecordRow.category, func.count())
+                .where(RecordRow.user_id == user_id, RecordRow.id.not_in(links.hidden_ids(user_id)))
+                .group_by(RecordRow.category)
             )
             return Counter({cat: n for cat, n in rows})
+
+    # identities ------------------------------------------------------------------------------
+    def identities(self, user_id: str) -> list[PatientInfo]:
+        """The patient identities accepted into a profile (the first from the profile row itself)."""
+        with self.session() as s:
+            user = s.get(UserRow, user_id)
+            rows = list(s.scalars(select(IdentityRow).where(IdentityRow.user_id == user_id).order_by(IdentityRow.at)))
+        out = [PatientInfo(key=r.key, name=r.name, birth_date=_date(r.birth_date), issuer=r.issuer) for r in rows]
+        if user is not None and user.patient_key and user.patient_key not in {p.key for p in out}:
+            out.insert(0, PatientInfo(key=user.patient_key, name=user.patient_name, birth_date=_date(user.birth_date)))
+        return out
+
+    def link_identity(self, s: Session, user_id: str, p: PatientInfo) -> None:
+        """Remember one more name for this profile's person (in the ingest's transaction)."""
+        if s.get(IdentityRow, (user_id, p.key)) is None:
+            s.add(IdentityRow(user_id=user_id, key=p.key, issuer=p.issuer, name=p.name,
+                              birth_date=p.birth_date.isoformat() if p.birth_date else None, at=datetime.now(UTC)))
 
     # records ---------------------------------------------------------------------------------
     def upsert(self, s: Session, records: Iterable[Record]) -> Counter[str]:
@@ -142,12 +172,16 @@ class RecordStore:
         resource_types: Sequence[str] | None = None,
         label_terms: Sequence[str] | None = None,
         limit: int | None = None,
+        include_duplicates: bool = False,
         s: Session | None = None,
     ) -> list[Record]:
         """Records of one user, newest clinical date first (undated last), complete unless limit is given.
+        One record per fact: another source's duplicate is folded into the shown record's `sources`.
 
         `label_terms`: only records whose label contains one of these words (case-insensitive)."""
         stmt = select(RecordRow.body).where(RecordRow.user_id == user_id)
+        if not include_duplicates:
+            stmt = stmt.where(RecordRow.id.not_in(links.hidden_ids(user_id)))
         if categories:
             stmt = stmt.where(RecordRow.category.in_([str(c) for c in categories]))
         if code_keys is not None:
@@ -165,11 +199,12 @@ class RecordStore:
         if label_terms:
             stmt = stmt.where(or_(*[func.lower(RecordRow.label).contains(t.lower(), autoescape=True)
                                     for t in label_terms]))
-        stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.id)
+        # Ties (one visit's results) by label: the same records read in the same order for any user.
+        stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.label, RecordRow.id)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._maybe(s) as ss:
-            return [Record.model_validate_json(body) for body in ss.scalars(stmt)]
+            return links.attach(ss, user_id, [Record.model_validate_json(body) for body in ss.scalars(stmt)])
 
     def get_records(self, user_id: str, ids: Sequence[str]) -> dict[str, Record]:
         """Records by id (only this user's)."""
@@ -177,8 +212,30 @@ class RecordStore:
             return {}
         with self.session() as s:
             rows = s.scalars(select(RecordRow.body).where(RecordRow.user_id == user_id, RecordRow.id.in_(list(ids))))
-            recs = [Record.model_validate_json(b) for b in rows]
+            recs = links.attach(s, user_id, [Record.model_validate_json(b) for b in rows])
         return {r.id: r for r in recs}
+
+    def relink(self, s: Session, user_id: str, window_minutes: int) -> dict[str, int]:
+        """Rebuild the user's duplicate and conflict links (after an ingest or a disconnect)."""
+        return links.relink(s, user_id, timedelta(minutes=window_minutes))
+
+    def link_counts(self, user_id: str, s: Session | None = None) -> dict[str, int]:
+        """{'duplicate': n, 'conflict': m} as last computed."""
+        with self._maybe(s) as ss:
+            rows = ss.execute(select(RecordLinkRow.kind, func.count()).where(RecordLinkRow.user_id == user_id)
+                              .group_by(RecordLinkRow.kind))
+            return {"duplicate": 0, "conflict": 0, **{k: n for k, n in rows}}
+
+    def duplicates(self, user_id: str) -> list[tuple[str, Record, Record, str]]:
+        """(kind, shown record, other record, why) for every merge and conflict of a user."""
+        with self.session() as s:
+            rows = links.link_rows(s, user_id)
+            ids = list({i for r in rows for i in (r.record_id, r.other_id)})
+            bodies = {}
+            for i in range(0, len(ids), 500):
+                bodies.update({r.id: r for r in (Record.model_validate_json(b) for b in s.scalars(
+                    select(RecordRow.body).where(RecordRow.id.in_(ids[i:i + 500]))))})
+            return [(r.kind, bodies[r.other_id], bodies[r.record_id], r.reason) for r in rows]
 
     def resource_type_counts(self, user_id: str) -> Counter[str]:
         """Records per source resource type (to reconcile with an export's own counts)."""
@@ -251,5 +308,9 @@ def _row(rec: Record) -> dict[str, Any]:
         "source_kind": rec.source.kind,
         "source_file": rec.source.file,
         "content_hash": rec.content_hash,
-        "body": rec.model_dump_json(),
+        "body": rec.model_dump_json(exclude=set(STORE_FIELDS)),
     }
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

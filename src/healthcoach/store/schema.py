@@ -54,6 +54,33 @@ class RecordCodeRow(Base):
     __table_args__ = (Index("ix_codes_user_code", "user_id", "code_key"),)
 
 
+class RecordLinkRow(Base):
+    """Cross-source de-duplication (records.dedupe): `record_id` duplicates `other_id` (hidden behind it) or
+    conflicts with it (both shown). Derived from the records and rebuilt after every change to them.
+    Added as a new table, so an existing database gains it on start (create_all) with no migration."""
+
+    __tablename__ = "record_links"
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[str] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # duplicate | conflict
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)  # the record_id's Source as JSON (shown with the canonical record)
+    __table_args__ = (Index("ix_links_other", "other_id"),)
+
+
+class IdentityRow(Base):
+    """Every patient identity accepted into a profile (one person, as each source names them). New table."""
+
+    __tablename__ = "profile_identities"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    issuer: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    birth_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class EmbeddingRow(Base):
     """Embedding cache: keyed by user and text hash so deleting a user deletes their cached vectors."""
 

@@ -81,8 +81,9 @@ class PrivacyPanel:
             report = disconnect_source(self.stores, user, kind, file or None)
         except HealthCoachError as exc:
             return f"⚠️ {exc.message}"
-        return (f"Disconnected **{kind}{' · ' + file if file else ''}**: {report.records_removed} records removed, "
-                f"{report.records_left} left.")
+        backed = f" ({report.still_backed} still stated by another source, so kept)" if report.still_backed else ""
+        return (f"Disconnected **{kind}{' · ' + file if file else ''}**: {report.records_removed} records removed"
+                f"{backed}, {report.records_left} left.")
 
     def delete(self, user: str, typed: str | None) -> tuple[str, str]:
         """(message, cleared confirm box): delete everything when `typed` is the user id, else nothing."""

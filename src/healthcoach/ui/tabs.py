@@ -65,7 +65,7 @@ class Handlers:
         out: list[Any] = []
         for cat in BROWSE:
             rows = [[r.date.isoformat() if r.date else "", r.label, (r.value_display() or "")[:80], r.status or "",
-                     r.source.display()] for r in self.store.query(user, categories=[cat])]
+                     r.source_display()] for r in self.store.query(user, categories=[cat])]
             out.append(rows or [["", f"No {CATEGORY_TITLES[cat].lower()} in your records", "", "", ""]])
         return out
 
@@ -100,7 +100,7 @@ class Handlers:
             progress((done, total) if total else None, desc=stage)
 
         try:
-            report = self.bundle.stores.ingestor.ingest(user, paths, progress=say)  # type: ignore[arg-type]
+            report = self.bundle.stores.ingestor.ingest(user, paths, progress=say)
         except HealthCoachError as exc:
             return f"⚠️ Nothing was stored: {exc.message}"
         lines = [f"- {CATEGORY_TITLES.get(Category(c), c)}: {n}" for c, n in sorted(report.records_by_category.items())]

@@ -29,7 +29,7 @@ def router(deps: Deps) -> APIRouter:
     limit = deps.settings.api.max_upload_bytes
 
     @r.post("/ingest", response_model=IngestReport, responses=errors(403, 413))
-    async def ingest(files: list[UploadFile] = File(description="Export files: FHIR R4 JSON/NDJSON bundles, "
+    async def ingest(files: list[UploadFile] = File(description="Export files: FHIR R4 JSON/NDJSON bundles, C-CDA XML, "
                                                     "zip files of them, and the other formats the CLI reads."),
                      user: str = Depends(deps.auth)) -> IngestReport:
         """Add exports to your records (all or nothing). Returns what was stored, by category, and what was
