@@ -17,6 +17,7 @@ class PatientInfo:
     name: str | None = None
     birth_date: date | None = None
     gender: str | None = None
+    resource: bool = True  # False: known only from a reference (no Patient resource in the files)
 
 
 @dataclass
@@ -28,6 +29,8 @@ class AdapterResult:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     resources_seen: Counter[str] = field(default_factory=Counter)
+    # FHIR records by the patient they are about ("fhir:<id>", "" when a resource names no subject).
+    subjects: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str, n: int = 1) -> None:
         """Count a skipped item under a reason a person can read ('Claim: not clinical data')."""
@@ -42,3 +45,4 @@ class AdapterResult:
         self.skipped.update(other.skipped)
         self.warnings.extend(other.warnings)
         self.resources_seen.update(other.resources_seen)
+        self.subjects.update(other.subjects)
