@@ -84,4 +84,5 @@ def test_a_delete_waits_for_the_running_ingest_instead_of_interleaving(stores: S
     release.set()
     thread.join(60)
     deleter.join(60)
+    assert getattr(out[0], "new", None) == 1  # the ingest finished first, then the delete ran
     assert done and stores.records.user_ids() == set() and stores.ingestor.repair.check().ok
