@@ -24,8 +24,9 @@ def person(tmp_path: Path, pid: str, name: str, results: int = 1) -> Path:
     return F.write(tmp_path / f"{pid}-{results}.json", F.bundle(F.patient(pid, "1970-01-01", name), *obs))
 
 
-def paused_ingest(stores: Stores, user: str, path: Path, stage: str) -> tuple[threading.Thread, threading.Event,
-                                                                             threading.Event, list[object]]:
+def paused_ingest(
+    stores: Stores, user: str, path: Path, stage: str
+) -> tuple[threading.Thread, threading.Event, threading.Event, list[object]]:
     """An ingest in a thread that waits at `stage` until released; returns (thread, reached, release, out)."""
     reached, release, out = threading.Event(), threading.Event(), []
 
@@ -47,7 +48,8 @@ def paused_ingest(stores: Stores, user: str, path: Path, stage: str) -> tuple[th
 
 
 def test_a_second_ingest_for_the_same_user_is_refused_at_once_and_the_first_completes(
-        stores: Stores, tmp_path: Path) -> None:
+    stores: Stores, tmp_path: Path
+) -> None:
     path = person(tmp_path, "p1", "Ann Able")
     thread, _, release, out = paused_ingest(stores, "ann", path, "embedding")
     with pytest.raises(Conflict, match="already running") as err:
@@ -70,7 +72,9 @@ def test_other_users_ingest_and_read_while_one_ingest_is_half_done(stores: Store
     assert getattr(out[0], "new", None) == 1 and stores.ingestor.repair.check().ok
 
 
-def test_a_delete_waits_for_the_running_ingest_instead_of_interleaving(stores: Stores, tmp_path: Path) -> None:
+def test_a_delete_waits_for_the_running_ingest_instead_of_interleaving(
+    stores: Stores, tmp_path: Path
+) -> None:
     from healthcoach.privacy import delete_user
 
     path = person(tmp_path, "p1", "Ann Able")

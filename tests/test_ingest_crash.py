@@ -44,22 +44,37 @@ NOTE = "Kim keeps bees on the roof of the clinic"
 
 
 def bundles(tmp_path: Path) -> tuple[Path, Path]:
-    first = F.bundle(F.patient("k1", "1975-03-04", "Kim Keller"), F.a1c("a1", 6.1, "2024-05-02", pid="k1"),
-                     F.a1c("a2", 5.9, "2023-04-01", pid="k1"), F.note("n1", "Feels well.", pid="k1"))
-    second = F.bundle(F.patient("k1", "1975-03-04", "Kim Keller"), F.a1c("a1", 6.1, "2024-05-02", pid="k1"),
-                      F.a1c("a3", 6.6, "2025-02-03", pid="k1"), F.note("n2", NOTE, "2025-02-03T09:00:00Z", pid="k1"),
-                      F.condition("c1", "44054006", "Diabetes mellitus type 2", "2025-02-03", pid="k1"))
+    first = F.bundle(
+        F.patient("k1", "1975-03-04", "Kim Keller"),
+        F.a1c("a1", 6.1, "2024-05-02", pid="k1"),
+        F.a1c("a2", 5.9, "2023-04-01", pid="k1"),
+        F.note("n1", "Feels well.", pid="k1"),
+    )
+    second = F.bundle(
+        F.patient("k1", "1975-03-04", "Kim Keller"),
+        F.a1c("a1", 6.1, "2024-05-02", pid="k1"),
+        F.a1c("a3", 6.6, "2025-02-03", pid="k1"),
+        F.note("n2", NOTE, "2025-02-03T09:00:00Z", pid="k1"),
+        F.condition("c1", "44054006", "Diabetes mellitus type 2", "2025-02-03", pid="k1"),
+    )
     return F.write(tmp_path / "first.json", first), F.write(tmp_path / "second.json", second)
 
 
 def killed_at(home: Path, stage: str, first: Path | None, second: Path) -> None:
     """Run the ingest(s) in a subprocess, wait until it pauses at `stage`, SIGKILL it."""
     env = {**os.environ, "PYTHONPATH": str(Path(healthcoach.__file__).parents[1])}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(home), stage, str(first or "-"), str(second)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(home), stage, str(first or "-"), str(second)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
-        assert line.strip() == "PAUSED", f"the ingest did not reach {stage!r}: {line!r} {proc.stderr.read()[-2000:] if proc.stderr else ''}"
+        if line.strip() != "PAUSED":
+            err = proc.stderr.read()[-2000:] if proc.stderr else ""
+            pytest.fail(f"the ingest did not reach {stage!r}: {line!r} {err}")
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=60) == -signal.SIGKILL
     finally:
@@ -88,10 +103,14 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("stage", "after_first", "committed"), CASES,
-                         ids=[f"{s}-{'second' if a else 'first'}-import" for s, a, _ in CASES])
+@pytest.mark.parametrize(
+    ("stage", "after_first", "committed"),
+    CASES,
+    ids=[f"{s}-{'second' if a else 'first'}-import" for s, a, _ in CASES],
+)
 def test_an_ingest_killed_at_any_stage_leaves_sql_and_index_in_agreement(
-        tmp_path: Path, embedder: Embedder, stage: str, after_first: bool, committed: bool) -> None:
+    tmp_path: Path, embedder: Embedder, stage: str, after_first: bool, committed: bool
+) -> None:
     first, second = bundles(tmp_path)
     home = tmp_path / "data"
     killed_at(home, stage, first if after_first else None, second)
@@ -111,7 +130,8 @@ def test_an_ingest_killed_at_any_stage_leaves_sql_and_index_in_agreement(
 
 
 def test_orphan_chunks_of_a_user_with_no_profile_are_dropped_at_start_and_by_delete(
-        make_stores: Callable[..., Stores], tmp_path: Path) -> None:
+    make_stores: Callable[..., Stores], tmp_path: Path
+) -> None:
     """The reproduction: chunks in the index for a user the record store does not know."""
     from healthcoach.ingest.chunking import build_chunks
     from healthcoach.privacy import delete_user

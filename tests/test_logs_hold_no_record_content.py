@@ -54,14 +54,18 @@ def captured() -> Iterator[Capture]:
 
 
 def test_no_log_line_names_the_person_or_holds_a_record_value(
-        make_stores: Callable[..., Stores], tmp_path: Path, captured: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_stores: Callable[..., Stores], tmp_path: Path, captured: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(record_store, "BUSY_TIMEOUT_S", 1)  # so the locked-database error below comes fast
     stores = make_stores()
     app = create_app(stores.settings, CoachBundle.build(stores.settings, stores), ui=False)
     http = TestClient(app, raise_server_exceptions=False)
     token = {"Authorization": f"Bearer {create_token(stores.records, 'quin')}"}
-    own = F.bundle(F.patient("q1", BIRTH, NAME), F.a1c("q-a1", VALUE, "2025-05-02", pid="q1"),
-                   F.note("q-n1", NOTE, pid="q1"))
+    own = F.bundle(
+        F.patient("q1", BIRTH, NAME),
+        F.a1c("q-a1", VALUE, "2025-05-02", pid="q1"),
+        F.note("q-n1", NOTE, pid="q1"),
+    )
     files = {"files": ("quin.json", F.write(tmp_path / "quin.json", own).read_bytes(), "application/json")}
 
     with sqlite3.connect(stores.settings.home / "healthcoach.db", isolation_level=None) as lock:
@@ -70,10 +74,16 @@ def test_no_log_line_names_the_person_or_holds_a_record_value(
         lock.execute("ROLLBACK")
     assert http.post("/v1/ingest", headers=token, files=files).status_code == 200
     stores.records.set_consent("quin", records=True)
-    for question in ("What's my A1c?", "Summarize my medical records", "What did my last note say?",
-                     "Should I double my metformin?"):
+    for question in (
+        "What's my A1c?",
+        "Summarize my medical records",
+        "What did my last note say?",
+        "Should I double my metformin?",
+    ):
         assert http.post("/v1/chat", headers=token, json={"message": question}).status_code == 200
-    other = F.bundle(F.patient("q9", "1950-02-02", "Someone Else"), F.a1c("q9-a", 5.0, "2024-01-01", pid="q9"))
+    other = F.bundle(
+        F.patient("q9", "1950-02-02", "Someone Else"), F.a1c("q9-a", 5.0, "2024-01-01", pid="q9")
+    )
     refused = {"files": ("x.json", F.write(tmp_path / "x.json", other).read_bytes(), "application/json")}
     assert http.post("/v1/ingest", headers=token, files=refused).status_code == 403
     bad = {"files": ("bad.json", b'{"resourceType": "Bundle", "entry": [', "application/json")}

@@ -51,11 +51,12 @@ def show(report: IndexReport, as_json: bool) -> None:
     for col in ("user", "chunks", "missing", "changed", "stale", "interrupted"):
         table.add_column(col, justify="left" if col == "user" else "right")
     for user, d in report.users.items():
-        table.add_row(user, str(d.chunks), str(d.missing), str(d.changed), str(d.stale), "yes" if d.pending else "")
+        table.add_row(user, str(d.chunks), str(d.missing), str(d.changed), str(d.stale),
+                      "yes" if d.pending else "")
     console.print(table)
     if report.orphan_collections:
-        console.print(f"{report.orphan_chunks} chunks in {report.orphan_collections} collection(s) of users with "
-                      "no profile" + (" (removed)" if report.repaired else ""))
+        console.print(f"{report.orphan_chunks} chunks in {report.orphan_collections} collection(s) of users "
+                      "with no profile" + (" (removed)" if report.repaired else ""))
     for user in report.skipped_busy:
         console.print(f"[yellow]skipped {user}:[/] an ingest is running for this user")
     verdict = "repaired" if report.repaired else ("in sync" if report.ok else "differs from the records")

@@ -76,7 +76,8 @@ class RecordTextPolicy(BaseModel):
         missed = [t for t in self.examples.flag if not self.matches(t)]
         wrong = [t for t in self.examples.keep if self.matches(t)]
         if missed or wrong:
-            raise ValueError(f"examples not matched as stated: flag missed {missed[:3]}, keep matched {wrong[:3]}")
+            raise ValueError(f"examples not matched as stated: flag missed {missed[:3]}, "
+                             f"keep matched {wrong[:3]}")
         return self
 
 

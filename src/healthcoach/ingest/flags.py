@@ -15,9 +15,9 @@ from healthcoach.records.models import Record
 from healthcoach.records.render import free_texts
 
 KIND = {"lab": "lab result", "vital": "vital sign", "immunization": "vaccine", "medication": "medication",
-        "allergy": "allergy", "condition": "condition", "pregnancy": "pregnancy record", "procedure": "procedure",
-        "encounter": "visit", "social_history": "social history entry", "document": "clinical note",
-        "wearable": "wearable summary"}
+        "allergy": "allergy", "condition": "condition", "pregnancy": "pregnancy record",
+        "procedure": "procedure", "encounter": "visit", "social_history": "social history entry",
+        "document": "clinical note", "wearable": "wearable summary"}
 
 
 def flag_instructions(records: Sequence[Record]) -> tuple[list[Record], int]:
@@ -43,4 +43,4 @@ def safe_label(rec: Record) -> str:
 def _relabelled(rec: Record) -> Record:
     text = rec.label if not rec.text else f"{rec.label}\n\n{rec.text}"
     # A new Record (not model_copy): the content hash is a cached property and must be recomputed.
-    return Record(**{**dict(rec), "label": safe_label(rec), "text": text})
+    return Record.model_validate({**rec.model_dump(), "label": safe_label(rec), "text": text})

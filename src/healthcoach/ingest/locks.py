@@ -24,8 +24,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: in-process locks only
     fcntl = None  # type: ignore[assignment]
 
-ALREADY_RUNNING = "an ingest (or another change to these records) is already running for this user; try again " \
-                  "when it has finished"
+ALREADY_RUNNING = ("an ingest (or another change to these records) is already running for this user; "
+                   "try again when it has finished")
 
 
 class UserLocks:

@@ -57,7 +57,7 @@ class Ingestor:
         return result, names
 
     def ingest(self, user_id: str, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest exports for one user; all or nothing for the records (Conflict if one is already running)."""
+        """Ingest exports for one user; all or nothing for the records (Conflict if one is running)."""
         t0 = time.perf_counter()
         say = progress or (lambda stage, done, total: None)
         with self.locks.hold(user_id):
@@ -93,8 +93,8 @@ class Ingestor:
         except Exception:
             # The records are stored; the index is derived and the outbox row says it must be re-synced.
             log.exception("vector index write failed after the records were stored; repairing from the store")
-            report.warnings.append("the search index could not be updated now; it is repaired from your records "
-                                   "at the next start or import (or run `healthcoach index rebuild`)")
+            report.warnings.append("the search index could not be updated now; it is repaired from your "
+                                   "records at the next start or import (or run `healthcoach index rebuild`)")
         else:
             report.vectors_upserted, report.vectors_deleted = stats.upserted, stats.deleted
             say("reconciling", 0, 0)
@@ -109,8 +109,8 @@ class Ingestor:
     def _report(self, p: Prepared, t0: float) -> IngestReport:
         warnings = list(p.result.warnings)
         if p.flagged:
-            warnings.append(f"{p.flagged} record(s) contain text that reads like instructions (to the coach or to "
-                            "change a treatment); the coach only quotes such text as the record's words")
+            warnings.append(f"{p.flagged} record(s) contain text that reads like instructions (to the coach "
+                            "or to change a treatment); the coach only quotes such text as the record's words")
         return IngestReport(
             user_id=p.user_id, files=p.names,
             records_by_category=dict(Counter(str(r.category) for r in p.result.records)),

@@ -60,7 +60,7 @@ class IndexRepair:
         self.store, self.vectors, self.locks = store, vectors, locks
 
     def pending(self, skip: Iterable[str] = ()) -> IndexReport:
-        """Finish interrupted index updates and drop collections of unknown users (start-up, after ingests)."""
+        """Finish interrupted index updates and drop collections of unknown users (at start, after ingests)."""
         report = IndexReport(repaired=True)
         for user_id in self.store.index_pending():
             if user_id in set(skip):

@@ -21,8 +21,9 @@ class IngestReport(BaseModel):
     vectors_upserted: int = 0
     vectors_deleted: int = 0
     instruction_like: int = Field(
-        0, description="Records whose text reads like an instruction (to the coach, or to change a treatment). "
-        "They are stored as the source wrote them; the coach only ever quotes such text as the record's words.")
+        0, description="Records whose text reads like an instruction (to the coach, or to change a "
+        "treatment). They are stored as the source wrote them; the coach only ever quotes such text as the "
+        "record's words.")
     warnings: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 

@@ -66,7 +66,8 @@ def in_store(store: RecordStore, user_id: str, records: Sequence[Record]) -> tup
     return list(merged.values()), True
 
 
-def embed(store: RecordStore, vectors: VectorIndex, embedder: Embedder, prepared: Prepared, say: Progress) -> None:
+def embed(store: RecordStore, vectors: VectorIndex, embedder: Embedder, prepared: Prepared,
+          say: Progress) -> None:
     """Chunk the user's future record set and compute the index change and its vectors (no writes)."""
     user_id = prepared.user_id
     records, changed = in_store(store, user_id, prepared.result.records)
@@ -117,8 +118,8 @@ def write_index(vectors: VectorIndex, prepared: Prepared, say: Progress) -> Sync
         return stats
     stats.unchanged = prepared.chunks - len(plan.changed)
     say("indexing", 0, len(plan.changed))
-    vectors.apply(user_id=prepared.user_id, plan=IndexPlan(plan.changed, []), vectors=prepared.vectors, stats=stats)
+    vectors.apply(prepared.user_id, IndexPlan(plan.changed, []), prepared.vectors, stats)
     say("pruning", 0, len(plan.stale))
-    vectors.apply(user_id=prepared.user_id, plan=IndexPlan([], plan.stale), vectors=[])
+    vectors.apply(prepared.user_id, IndexPlan([], plan.stale), [])
     stats.deleted = len(plan.stale)
     return stats

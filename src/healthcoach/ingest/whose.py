@@ -17,15 +17,15 @@ from healthcoach.records.base import AdapterResult, PatientInfo
 from healthcoach.records.fhir import birth_date_age
 from healthcoach.store.schema import UserRow
 
-NO_PATIENT = ("these files have no Patient resource, so healthcoach cannot check that they are your own records "
-              "or that you are an adult (nothing was stored); import the complete export, which includes the "
-              "Patient")
+NO_PATIENT = ("these files have no Patient resource, so healthcoach cannot check that they are your own "
+              "records or that you are an adult (nothing was stored); import the complete export, which "
+              "includes the Patient")
 NOT_YOURS = ("these records are for a different person than the ones already in this profile (nothing was "
              "stored); create a separate user for them")
 
 
 def check_person(result: AdapterResult, user: UserRow | None, min_age: int, today: date) -> None:
-    """Raise Forbidden (or IngestError for several people) unless these are the profile's own, adult records."""
+    """Raise Forbidden (IngestError for several people) unless these are the profile's own adult records."""
     keys = {p.key for p in result.patients}
     if len(keys) > 1:
         raise IngestError(
@@ -38,8 +38,8 @@ def check_person(result: AdapterResult, user: UserRow | None, min_age: int, toda
     p = _best(result.patients)
     if p.birth_date is not None and birth_date_age(p.birth_date, today) < min_age:
         raise Forbidden(
-            f"these records belong to someone under {min_age}; healthcoach only accepts an adult's own records "
-            "(nothing was stored)"
+            f"these records belong to someone under {min_age}; healthcoach only accepts an adult's own "
+            "records (nothing was stored)"
         )
     if user is None:
         return

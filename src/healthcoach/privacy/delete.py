@@ -125,8 +125,8 @@ def disconnect_source(stores: Stores, user_id: str, kind: str, file: str | None 
         with store.session() as s:
             stale = _prune_cache(s, user_id, {c.text_hash for c in chunks})
             report = DisconnectReport(user_id=user_id, source_kind=kind, source_file=file,
-                                      records_removed=len(ids), records_left=len(remaining), chunks=len(chunks),
-                                      cache_removed=stale)
+                                      records_removed=len(ids), records_left=len(remaining),
+                                      chunks=len(chunks), cache_removed=stale)
             write_audit(s, user_id, "disconnect", report.model_dump(exclude={"user_id"}))
         store.clear_index_pending(user_id)
         scrub(stores, segments)

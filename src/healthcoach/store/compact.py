@@ -20,7 +20,7 @@ CHECKPOINT_TRIES = 10
 
 
 def vacuum_engine(engine: Engine) -> bool:
-    """Checkpoint the WAL into the file, rewrite the file without free pages, truncate the WAL (SQLite only)."""
+    """Checkpoint the WAL into the file, rewrite it without free pages, truncate the WAL (SQLite only)."""
     if engine.dialect.name != "sqlite":
         return False  # PostgreSQL: autovacuum reclaims dead rows; run VACUUM FULL for an immediate rewrite.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -53,7 +53,8 @@ def collection_segments(chroma_dir: Path | None, collection_id: str) -> list[str
         return []
     con = sqlite3.connect(chroma_dir / "chroma.sqlite3", timeout=30)
     try:
-        return [str(r[0]) for r in con.execute("SELECT id FROM segments WHERE collection = ?", (collection_id,))]
+        rows = con.execute("SELECT id FROM segments WHERE collection = ?", (collection_id,))
+        return [str(r[0]) for r in rows]
     finally:
         con.close()
 

@@ -152,7 +152,7 @@ class VectorIndex:
 
     def apply(self, user_id: str, plan: IndexPlan, vectors: Sequence[Sequence[float]],
               stats: SyncStats | None = None) -> SyncStats:
-        """Write a plan with its precomputed vectors (one per changed chunk): upsert, then delete stale ids."""
+        """Write a plan with its precomputed vectors (one per changed chunk): upsert, then delete stale."""
         stats = stats or SyncStats(chunks=len(plan.changed))
         collection = self._store(user_id)._collection
         for i in range(0, len(plan.changed), BATCH):
@@ -168,7 +168,8 @@ class VectorIndex:
 
     def _hashes(self, store: Chroma) -> dict[str, str]:
         got = store.get(include=["metadatas"])
-        return {i: str((m or {}).get("text_hash", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        pairs = zip(got["ids"], got["metadatas"], strict=True)
+        return {i: str((m or {}).get("text_hash", "")) for i, m in pairs}
 
     def collections(self) -> list[str]:
         """The name of every user collection in the index, whoever it belongs to."""
