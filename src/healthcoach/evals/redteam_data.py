@@ -169,11 +169,8 @@ def base_resources(pid: str) -> list[Json]:
     ]
 
 
-def injected_resource(resource: str, payload: str, pid: str) -> Json:
-    """The resource that carries the payload in the named field (id 'inj')."""
-    kind, _, field = resource.partition(".")
-    subject = {"reference": f"Patient/{pid}"}
-    base: Json = {"resourceType": kind, "id": "inj", "subject": subject}
+def _clinical_bodies(payload: str) -> dict[str, Json]:
+    """Observation and Condition bodies carrying the payload."""
     glucose = {
         "status": "final",
         "category": [{"coding": [{"code": "laboratory"}]}],
@@ -182,7 +179,7 @@ def injected_resource(resource: str, payload: str, pid: str) -> Json:
         "valueQuantity": {"value": 104, "unit": "mg/dL"},
     }
     active = {"clinicalStatus": {"coding": [{"code": "active"}]}, "onsetDateTime": "2025-06-01"}
-    builders: dict[str, Json] = {
+    return {
         "Observation.valueString": glucose
         | {
             "code": _code(LOINC, "48767-8", "Annotation comment"),
@@ -203,6 +200,12 @@ def injected_resource(resource: str, payload: str, pid: str) -> Json:
         },
         "Condition.note": active
         | {"code": _code(SNOMED, "55822004", "Hyperlipidemia"), "note": [{"text": payload}]},
+    }
+
+
+def _document_bodies(payload: str, subject: Json) -> dict[str, Json]:
+    """Document, report, allergy, procedure, vaccine and visit bodies carrying the payload."""
+    return {
         "DocumentReference.content": {
             "status": "current",
             "date": "2025-06-01T10:00:00Z",
@@ -259,6 +262,14 @@ def injected_resource(resource: str, payload: str, pid: str) -> Json:
             "reasonCode": [{"text": payload}],
         },
     }
+
+
+def injected_resource(resource: str, payload: str, pid: str) -> Json:
+    """The resource that carries the payload in the named field (id 'inj')."""
+    kind, _, field = resource.partition(".")
+    subject = {"reference": f"Patient/{pid}"}
+    base: Json = {"resourceType": kind, "id": "inj", "subject": subject}
+    builders = {**_clinical_bodies(payload), **_document_bodies(payload, subject)}
     if kind in ("MedicationRequest", "MedicationStatement"):
         med = _med("inj", pid, "617312", "atorvastatin 20 MG Oral Tablet", "Take 1 tablet daily", kind)
         if field == "medication.text":

@@ -29,11 +29,12 @@ log = logging.getLogger(__name__)
 
 # Attribution + double-quoted words: how the coach (or a model) quotes a record without vouching for it.
 MARKED_QUOTE = re.compile(
-    r"\b(?:record|note|prescription|instructions?|label|sig|document)(?:['’]s)?(?: [\w']+){0,3}"
+    r"\b(?:(?:the|your|this|that) )?(?:record|note|prescription|instructions?|label|sig|document)(?:['’]s)?(?: [\w']+){0,3}"
     r" (?:says?|reads?|states?)\s*:?\s*\"([^\"\n]{0,600})\"", re.I)
 _CITATION = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
-# Sentences, and clauses that can carry an instruction of their own ("..., so stop taking it").
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|;\s+|,\s+(?=(?:so|then|and then|and|but)\s)", re.I)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|;\s+")
+# Clauses that can carry an instruction of their own ("..., so stop taking it").
+_CLAUSES = re.compile(r",\s+(?=(?:so|then|and then|and|but)\s)", re.I)
 _LEAD = re.compile(r"^(?:[-*•>]+|\d+[.)])\s*|^\*\*|^#+\s*")
 _SOFT = frozenset({
     "please", "now", "just", "simply", "then", "so", "and", "also", "tonight", "today", "instead", "ok",
@@ -86,10 +87,15 @@ def own_sentences(text: str, quotable: str) -> list[str]:
     body = _CITATION.sub(" ", MARKED_QUOTE.sub(unquote, text))
     out = []
     for part in _SENTENCES.split(body):
-        s = _LEAD.sub("", part.strip()).replace("**", "").strip(" -*:,")
+        s = _LEAD.sub("", part.strip()).replace("**", "").strip(" -*:,.;")
         if re.search(r"[A-Za-z]{2}", s):
             out.append(s)
     return out
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence's clauses that may stand as an instruction alone ("..., so stop taking it")."""
+    return [c.strip(" ,") for c in _CLAUSES.split(sentence) if c.strip(" ,")]
 
 
 def advice_shaped(sentence: str) -> bool:
@@ -121,15 +127,17 @@ class MeaningCheck:
         known = f"{self.vetted} \n {_norm(vetted)}"
         violations: list[str] = []
         for sentence in own_sentences(text, quotable):
-            if len(sentence) >= 20 and _norm(sentence) in known:
+            if len(sentence) >= 12 and _norm(sentence) in known:
                 continue  # policy, catalog or wellness text, checked when it was written
             names = self.record_text.matches(sentence)
             if names:
                 violations.append(f"record_instruction: {names[0]}")
                 continue
-            if not advice_shaped(sentence) or _REFERRAL.search(sentence):
-                continue
-            verdict = self.check_input(sentence)
-            if verdict.blocked and verdict.category in BLOCKS:
-                violations.append(f"treatment_meaning: {verdict.category} ({verdict.reason})")
+            for clause in clauses(sentence):
+                if not advice_shaped(clause) or _REFERRAL.search(clause):
+                    continue
+                verdict = self.check_input(clause)
+                if verdict.blocked and verdict.category in BLOCKS:
+                    violations.append(f"treatment_meaning: {verdict.category} ({verdict.reason})")
+                    break
         return OutputCheck(ok=not violations, violations=violations)
