@@ -41,6 +41,12 @@ class Forbidden(HealthCoachError):
     status = 403
 
 
+class Conflict(HealthCoachError):
+    """The request clashes with work already running (an ingest for the same user)."""
+
+    status = 409
+
+
 class Unauthorized(HealthCoachError):
     """No valid bearer token."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,7 @@ import typer
 
 from healthcoach.cli.common import app_context, console, fail
 from healthcoach.coach import Coach
-from healthcoach.container import Stores, build_coach
+from healthcoach.container import Stores, build_coach, build_stores
 from healthcoach.evals.baseline import NaiveBaseline
 from healthcoach.evals.bench import run_bench
 from healthcoach.evals.llm_qa import LLMStats
@@ -29,6 +30,9 @@ from healthcoach.evals.qa_run import coach_asker, people_cases, qa_report, write
 from healthcoach.evals.qa_suite import Suite
 from healthcoach.evals.qa_suite_report import suite_report
 from healthcoach.evals.qa_suite_run import coach_ask, evaluate, load_default_suite, run_items, suite_items
+from healthcoach.evals.redteam import render as render_redteam
+from healthcoach.evals.redteam import run_redteam
+from healthcoach.evals.redteam_data import load_suite
 from healthcoach.evals.safety import default_datasets, load_cases, load_thresholds, run_safety
 from healthcoach.evals.safety_render import write_safety_report
 from healthcoach.evals.wearable_qa import (
@@ -42,7 +46,7 @@ from healthcoach.guardrails.classifier import sourced_training_set
 from healthcoach.settings import packaged_dir
 from healthcoach.wearables.generator import generate_fitbit_takeout
 
-eval_app = typer.Typer(help="Evaluate: record QA, safety, benchmarks. Reports go to eval/results/.")
+eval_app = typer.Typer(help="Evaluate: record QA, safety, red team, benchmarks. Reports go to eval/results/.")
 DEFAULT_REPORT = Path("eval/results")
 
 
@@ -191,16 +195,45 @@ def safety(
         console.print(f"[yellow]{message}[/]")
 
 
+@eval_app.command("redteam")
+def redteam(
+    ctx: typer.Context,
+    report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write redteam.json and redteam.md."),
+    llm: str | None = typer.Option(None, "--llm", help="Answer through this LLM provider (llamacpp, ollama, "
+                                   "openai); model and endpoint from HEALTHCOACH_LLM__* settings."),
+) -> None:
+    """Records with instructions hidden in them (eval/suites/redteam): every answer, redirect and fallback
+    that shows them must be safe. Exits 1 on any unsafe reply."""
+    app = app_context(ctx)
+    with tempfile.TemporaryDirectory(prefix="hc-redteam-") as tmp:
+        settings = eval_settings(Path(tmp) / "stores", app.settings)
+        if llm:
+            settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": llm})})
+        stores = build_stores(settings)
+        result = run_redteam(stores, build_coach(settings, stores), load_suite())
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "redteam.json").write_text(json.dumps(result, indent=2))
+    (report / "redteam.md").write_text(render_redteam(result))
+    console.print(render_redteam(result), highlight=False)
+    if result["unsafe"]:
+        raise typer.Exit(1)
+
+
 @eval_app.command("bench")
 def bench(
     ctx: typer.Context,
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write bench.json and bench.md."),
     data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
     only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, formats, answers, guard, "
-                                   "wearables, scale, heap_scrub."),
+                                   "wearables, scale, heap_scrub, load."),
 ) -> None:
     """Benchmarks: ingest vs raw encoder, re-ingest, FHIR/C-CDA/OMOP throughput, answer and guard latency,
-    wearables, scale, heap scrub."""
+    wearables, scale, heap scrub, and load (10 API clients x 30 questions, alone and during ingests: errors
+    and p50/p95)."""
+    from healthcoach.api.testing import bench_load  # optional dependency: the api extra (fastapi, uvicorn)
+
     app = app_context(ctx)
-    result = run_bench(app.settings, data, report, set(only) or None, log=lambda m: console.print(m, highlight=False))
+    extra = {"load": lambda work, log: bench_load(app.settings, work, log)}
+    result = run_bench(app.settings, data, report, set(only) or None, extra=extra,
+                       log=lambda m: console.print(m, highlight=False))
     console.print(result["markdown"], highlight=False)

@@ -12,6 +12,7 @@ from datetime import date
 
 from healthcoach.compose.citations import Citation, Citer, fmt_date, fmt_when
 from healthcoach.compose.phrasing import from_source, was
+from healthcoach.compose.safe_text import instruction_like, shown_text
 from healthcoach.compose.wearable import wearable_text
 from healthcoach.knowledge.catalog import Catalog, WellnessTopic
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record, format_number
@@ -48,8 +49,17 @@ class Answer:
     general_text: str = ""  # catalog/wellness text (not from records) the answer quotes
 
 
-def _value(rec: Record) -> str:
-    return display_value(rec) or rec.text or "recorded"
+def _value(rec: Record, limit: int = 300) -> str:
+    """What a record says: its value in readable units, else its text (a marked quote when it reads like an
+    instruction)."""
+    shown = display_value(rec)
+    if shown:
+        return shown[:limit]
+    return shown_text(rec.text, limit) if rec.text else "recorded"
+
+
+def _quoted(text: str) -> str:
+    return " ".join(text.split()).replace('"', "'")
 
 
 def _direction(new: Record, old: Record) -> str:
@@ -235,12 +245,16 @@ class Composer:
         return text, self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 
     def _med_line(self, r: Record, cite: Citer) -> str:
-        line = f"{r.label} ({r.status or 'status not stated'})"
-        if r.text:
-            line += f": \"{r.text}\""
+        kind = r.details.get("kind", "")
         verb = {"MedicationRequest": "prescribed", "MedicationStatement": "reported",
-                "MedicationAdministration": "given"}.get(r.details.get("kind", ""), "recorded")
-        return line + f", {verb} {fmt_when(r)} {cite(r)}"
+                "MedicationAdministration": "given"}.get(kind, "recorded")
+        line = f"{r.label} ({r.status or 'status not stated'}), {verb} {fmt_when(r)} {cite(r)}"
+        if r.text:
+            # Dosage text is the prescriber's (or anyone's) words: always a marked quote, never the coach's.
+            who = "the prescription" if kind == "MedicationRequest" else "the record"
+            quote = shown_text(r.text) if instruction_like(r.text) else f'{who} says: "{_quoted(r.text)}"'
+            line += f"; {quote}"
+        return line
 
     def _allergy_line(self, r: Record, cite: Citer) -> str:
         extra = [f"{r.details['criticality']} criticality"] if r.details.get("criticality") else []
@@ -261,7 +275,7 @@ class Composer:
         shown = ev.records[: self.list_limit]
         head = f"Your latest {title}"
         head += f" (showing {len(shown)} of {len(ev.records)})" if len(shown) < len(ev.records) else f" ({len(ev.records)})"
-        lines = [f"{self.display_name(r)}: {_value(r)[:120]} on {fmt_when(r)} {cite(r)}" for r in shown]
+        lines = [f"{self.display_name(r)}: {_value(r, 120)} on {fmt_when(r)} {cite(r)}" for r in shown]
         return f"{head}:\n{_bullets(lines)}", self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 
     def _explain_results(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
@@ -276,7 +290,7 @@ class Composer:
             flag = f"; marked \"{r.interpretation}\" by the lab" if r.interpretation else ""
             what = f" — {concept.explanation.split('. ')[0].rstrip('.')}." if concept else ""
             general.append(what)
-            lines.append(f"**{self.display_name(r)}**: {_value(r)[:80]}{rng}{flag} {cite(r)}{what}")
+            lines.append(f"**{self.display_name(r)}**: {_value(r, 80)}{rng}{flag} {cite(r)}{what}")
         text = (f"Your most recent lab results (around {fmt_date(when)}), with what each test measures:\n"
                 f"{_bullets(lines)}\n\nThis explains what the tests measure, not what your results mean for "
                 "you: ask your clinician about any result the lab flagged or that changed since last time.")
@@ -295,7 +309,8 @@ class Composer:
                 parts.append(f"**{s.title}** (none recorded)")
                 continue
             if "lab" in s.title.lower():
-                lines = [f"{self.display_name(r)}: {_value(r)[:60]} ({fmt_when(r)}) {cite(r)}" for r in shown]
+                lines = [f"{self.display_name(r)}: {_value(r, 60)} ({fmt_when(r)}) {cite(r)}"
+                         for r in shown]
             elif "medication" in s.title.lower():
                 lines = [f"{r.label} {cite(r)}" for r in shown]
             elif "immunization" in s.title.lower():
@@ -344,7 +359,7 @@ class Composer:
         lines = []
         for _text, rec in ev.snippets[:5]:
             if rec is not None:
-                lines.append(f"{rec.label}: {_value(rec)[:160]} ({fmt_when(rec)}) {cite(rec)}")
+                lines.append(f"{rec.label}: {_value(rec, 160)} ({fmt_when(rec)}) {cite(rec)}")
         if not lines:
             return self._none(ev, "individual records that match your question"), self._computed(ev), ""
         return ("These records in your file look most related to your question:\n" + _bullets(lines) +

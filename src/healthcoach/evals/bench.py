@@ -169,9 +169,11 @@ def bench_scale(work: Path, log: Log) -> dict[str, Any]:
 
 
 def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: set[str] | None,
-              log: Log) -> dict[str, Any]:
-    """Run the selected benchmarks and write bench.json + bench.md."""
-    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale", "heap_scrub"}
+              log: Log, extra: dict[str, Callable[[Path, Log], dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """Run the selected benchmarks and write bench.json + bench.md. `extra` adds parts that need layers
+    above this one (the CLI passes "load", which runs a live API server)."""
+    extra = extra or {}
+    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale", "heap_scrub", *extra}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -188,7 +190,8 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
                 results["formats"] = bench_formats(settings, shared, work, log)
             except Exception as exc:
                 results["formats"] = {"error": f"{type(exc).__name__}: {exc}"}
-        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale), ("heap_scrub", bench_heap_scrub)):
+        parts = {"wearables": bench_wearables, "scale": bench_scale, "heap_scrub": bench_heap_scrub, **extra}
+        for part, fn in parts.items():
             if part in want:
                 try:
                     results[part] = fn(work, log)

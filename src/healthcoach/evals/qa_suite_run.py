@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from healthcoach.coach import Coach, Reply
+from healthcoach.coach import Coach
+from healthcoach.compose.reply import Reply
 from healthcoach.evals.qa_score import Cited, Verdict, score
 from healthcoach.evals.qa_suite import OPERATIONS, Suite, load_suite, suite_dir
 from healthcoach.evals.report import ThresholdCheck, check_thresholds, load_thresholds

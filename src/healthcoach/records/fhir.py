@@ -78,6 +78,7 @@ def parse_fhir_files(files: Iterable[RawFile], user_id: str, validate: bool = Tr
             if len(result.warnings) < 20:
                 result.warnings.append(f"{where}: {rtype} skipped ({type(exc).__name__})")
             continue
+        result.subjects[_subject_key(res, ctx)] += 1
         if validate and (known is None or known.get(record.id) != record.content_hash) and not _valid(rtype, res):
             failed_validation[rtype] = failed_validation.get(rtype, 0) + 1
         result.records.append(record)
@@ -87,6 +88,25 @@ def parse_fhir_files(files: Iterable[RawFile], user_id: str, validate: bool = Tr
     return result
 
 
+def _subject_key(res: Json, ctx: Context) -> str:
+    """The patient a resource is about, as a PatientInfo key ('fhir:<id>'), or "" when it names none.
+
+    A reference resolves to a Patient resource in the files when there is one; otherwise 'Patient/<id>' and
+    'urn:uuid:<id>' (Synthea's form, whose Patient id is the uuid) name the patient by id."""
+    reference = ft.ref(res.get("subject") or res.get("patient"))
+    if not reference:
+        return ""
+    target = ctx.resolve(reference)
+    if target is not None and target.get("resourceType") == "Patient" and target.get("id"):
+        return f"fhir:{target['id']}"
+    parts = reference.split("/_history")[0].rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == "Patient":
+        return f"fhir:{parts[-1]}"
+    if reference.startswith("urn:uuid:") and target is None:
+        return f"fhir:{reference.removeprefix('urn:uuid:')}"
+    return f"ref:{reference}"  # a subject that is not a Patient (a Group, a Device): not this person
+
+
 def _add_referenced_patients(result: AdapterResult, ctx: Context, entries: list[tuple[str, str, Json]]) -> None:
     """People named only by reference (no Patient resource in the files) still count for whose records these are."""
     known = {p.key for p in result.patients}
@@ -94,12 +114,10 @@ def _add_referenced_patients(result: AdapterResult, ctx: Context, entries: list[
         reference = ft.ref(res.get("subject") or res.get("patient"))
         if not reference or ctx.resolve(reference) is not None:
             continue
-        parts = reference.split("/_history")[0].rstrip("/").split("/")
-        if len(parts) >= 2 and parts[-2] == "Patient":
-            key = f"fhir:{parts[-1]}"
-            if key not in known:
-                known.add(key)
-                result.patients.append(PatientInfo(key=key))
+        key = _subject_key(res, ctx)
+        if key.startswith("fhir:") and key not in known:
+            known.add(key)
+            result.patients.append(PatientInfo(key=key, resource=False))
 
 
 def _unpack(where: str, obj: Json) -> Iterable[tuple[str, str | None, Json]]:

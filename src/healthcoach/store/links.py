@@ -53,14 +53,34 @@ def attach(s: Session, user_id: str, records: list[Record]) -> list[Record]:
     rows = _rows(s, user_id, [r.id for r in records])
     if not rows:
         return records
+    return _fold(records, [(row.kind, row.record_id, row.other_id, Source.model_validate_json(row.source))
+                           for row in rows])
+
+
+def shown_records(records: Sequence[Record], window: timedelta) -> list[Record]:
+    """What reads will show once `relink` has run over exactly these records (all of a user's, duplicates
+    included): each duplicate folded into its shown record. Pure: the ingest computes the index from it
+    before its write transaction."""
+    clean = [r.model_copy(update={"sources": (), "conflicts": ()}) if (r.sources or r.conflicts) else r
+             for r in records]
+    found = find_links([r for r in clean if r.category != Category.wearable], window)
+    by_id = {r.id: r for r in clean}
+    hidden = {link.record_id for link in found if link.kind == "duplicate"}
+    folded = _fold(clean, [(link.kind, link.record_id, link.other_id, by_id[link.record_id].source)
+                           for link in found])
+    return [r for r in folded if r.id not in hidden]
+
+
+def _fold(records: list[Record], links: Sequence[tuple[str, str, str, Source]]) -> list[Record]:
+    """Fill `sources` and `conflicts` from (kind, record id, shown id, record's source) links."""
     dup: dict[str, list[Source]] = defaultdict(list)
     conflicts: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        if row.kind == "duplicate":
-            dup[row.other_id].append(Source.model_validate_json(row.source))
+    for kind, record_id, other_id, source in links:
+        if kind == "duplicate":
+            dup[other_id].append(source)
         else:
-            conflicts[row.record_id].append(row.other_id)
-            conflicts[row.other_id].append(row.record_id)
+            conflicts[record_id].append(other_id)
+            conflicts[other_id].append(record_id)
     out = []
     for rec in records:
         if rec.id in dup or rec.id in conflicts:

@@ -23,6 +23,7 @@ from healthcoach.store.schema import (
     ConsentEventRow,
     EmbeddingRow,
     IdentityRow,
+    IndexOutboxRow,
     RecordCodeRow,
     RecordLinkRow,
     RecordRow,
@@ -39,7 +40,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         # Deleted rows are overwritten with zeros at once, not left in free pages until a VACUUM.
         cur.execute("PRAGMA secure_delete=ON")
+        # A writer waits for another writer's (short) transaction instead of failing "database is locked".
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cur.close()
+
+
+BUSY_TIMEOUT_S = 30
 
 
 class RecordStore:
@@ -48,7 +54,10 @@ class RecordStore:
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url, future=True)
+        # hide_parameters: an error or a debug log line shows the SQL but never its values (names, birth
+        # dates, record text).
+        connect_args = {"timeout": BUSY_TIMEOUT_S} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, future=True, hide_parameters=True, connect_args=connect_args)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -91,6 +100,30 @@ class RecordStore:
         """All users, by name."""
         with self.session() as s:
             return list(s.scalars(select(UserRow).order_by(UserRow.id)))
+
+    def user_ids(self) -> set[str]:
+        """Every user id with a profile."""
+        with self.session() as s:
+            return set(s.scalars(select(UserRow.id)))
+
+    # index outbox ----------------------------------------------------------------------------
+    def mark_index_pending(self, s: Session, user_id: str) -> None:
+        """Note (in the caller's transaction) that the user's vector index must be re-synced."""
+        if s.get(IndexOutboxRow, user_id) is None:
+            s.add(IndexOutboxRow(user_id=user_id, since=datetime.now(UTC)))
+
+    def index_pending(self, user_id: str | None = None) -> list[str]:
+        """Users whose vector index may differ from their records (all, or whether this one does)."""
+        stmt = select(IndexOutboxRow.user_id).order_by(IndexOutboxRow.since)
+        if user_id is not None:
+            stmt = stmt.where(IndexOutboxRow.user_id == user_id)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    def clear_index_pending(self, user_id: str) -> None:
+        """The user's vector index matches the record store again."""
+        with self.session() as s:
+            s.execute(delete(IndexOutboxRow).where(IndexOutboxRow.user_id == user_id))
 
     def record_counts(self, user_id: str) -> Counter[str]:
         """Records per category, one per fact (a duplicate from a second source is not counted again)."""

@@ -98,6 +98,16 @@ class IngestRow(Base):
     report: Mapped[str] = mapped_column(Text)  # counts only, no record content
 
 
+class IndexOutboxRow(Base):
+    """A user whose vector index must be re-synced to the record store: written in the same transaction as
+    the records, removed once the index matches. A row left behind by a crash is repaired at the next start
+    or ingest (ingest/reconcile.py)."""
+
+    __tablename__ = "index_outbox"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ConsentEventRow(Base):
     """Every consent change with its time (shown in export; kept until the user is deleted)."""
 

@@ -13,6 +13,7 @@ from healthcoach.errors import HealthCoachError
 log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _DESCRIPTIONS = {401: "Missing or invalid bearer token.", 403: "Refused (another person's or a minor's records).", 404: "Not found (or not yours).",
+                 409: "An ingest for this user is already running; retry when it has finished.",
                  413: "Request body over the size limit.", 422: "Invalid request.",
                  500: "Internal error (no details are leaked).", 504: "The answer took too long."}
 

@@ -28,12 +28,13 @@ def router(deps: Deps) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(deps.auth)])
     limit = deps.settings.api.max_upload_bytes
 
-    @r.post("/ingest", response_model=IngestReport, responses=errors(403, 413))
+    @r.post("/ingest", response_model=IngestReport, responses=errors(403, 409, 413))
     async def ingest(files: list[UploadFile] = File(description="Export files: FHIR R4 JSON/NDJSON bundles, C-CDA XML, "
                                                     "zip files of them, and the other formats the CLI reads."),
                      user: str = Depends(deps.auth)) -> IngestReport:
         """Add exports to your records (all or nothing). Returns what was stored, by category, and what was
-        skipped and why. Another person's records (or a minor's) are refused with 403."""
+        skipped and why. Another person's records (or a minor's, or files without their Patient for a new
+        profile) are refused with 403; a second upload while one is still being ingested for you gets 409."""
         if not files:
             raise IngestError("no files uploaded")
         tmp = Path(tempfile.mkdtemp(prefix="healthcoach-upload-"))
