@@ -52,9 +52,10 @@ class Answer:
 def _value(rec: Record, limit: int = 300) -> str:
     """What a record says: its value in readable units, else its text (a marked quote when it reads like an
     instruction)."""
-    shown = display_value(rec)
-    if shown:
-        return shown[:limit]
+    if rec.value is not None or rec.components:
+        shown = display_value(rec)
+        if shown:
+            return shown[:limit]
     return shown_text(rec.text, limit) if rec.text else "recorded"
 
 
