@@ -19,6 +19,7 @@ from healthcoach.ingest.chunking import build_chunks
 from healthcoach.ingest.sources import load_any
 from healthcoach.records.base import AdapterResult, PatientInfo
 from healthcoach.records.fhir import birth_date_age
+from healthcoach.records.limits import ReadBudget
 from healthcoach.records.models import Record
 from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
@@ -65,8 +66,9 @@ class Ingestor:
         """Parse every path into records (nothing is stored); raises IngestError naming file and reason."""
         result, names = AdapterResult(), []
         known = self.store.snapshot(user_id)
+        budget = ReadBudget(self.settings.max_total_bytes, self.settings.max_zip_entries, self.settings.max_file_bytes)
         for path in paths:
-            part, files = load_any(Path(path), user_id, self.settings.max_file_bytes, known=known)
+            part, files = load_any(Path(path), user_id, budget, known=known, max_depth=self.settings.max_json_depth)
             result.extend(part)
             names.extend(files)
         return result, names

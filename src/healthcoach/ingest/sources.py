@@ -10,14 +10,16 @@ any other folder, and a zip, is read as FHIR.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from healthcoach.errors import IngestError
+from healthcoach.errors import HealthCoachError, IngestError
 from healthcoach.records.base import AdapterResult
 from healthcoach.records.fhir import parse_fhir_files
-from healthcoach.records.files import iter_files
+from healthcoach.records.files import DEFAULT_MAX_DEPTH, RawFile, iter_files
+from healthcoach.records.limits import ReadBudget
 from healthcoach.wearables import is_apple_health, is_google_fit, is_ihealth, is_withings
 from healthcoach.wearables.apple_health import load_apple_health
 from healthcoach.wearables.fitbit_api import is_fitbit_api, load_fitbit_api
@@ -26,7 +28,9 @@ from healthcoach.wearables.google_fit import load_google_fit
 from healthcoach.wearables.ihealth import load_ihealth
 from healthcoach.wearables.withings import load_withings
 
+log = logging.getLogger(__name__)
 PEEK = 65536  # characters of a .json/.xml file that a sniff sees
+UNREADABLE = "could not be read"  # the last-resort message; tests assert no fuzz case ends with it
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,10 @@ class Request:
     """Whose records these are and how to read them."""
 
     user_id: str
-    max_bytes: int  # per FHIR file, which is read whole; wearable exports are streamed
+    limits: ReadBudget | int  # FHIR files are read whole: per-file and per-ingest (unpacked) byte limits
     tz: str | None = None  # the wearer's IANA time zone (wearable days)
     known: dict[str, str] | None = None  # content hashes already stored: unchanged records skip validation
+    max_depth: int = DEFAULT_MAX_DEPTH  # JSON nesting limit
 
 
 Sniff = Callable[[Path, str], bool]  # (file, its first PEEK characters; "" unless .json/.xml) -> this format?
@@ -62,11 +67,18 @@ def _anything(path: Path, head: str) -> bool:
 
 
 def load_fhir(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
-    """Load FHIR JSON/NDJSON files, folders and zips."""
-    files = list(iter_files(path, req.max_bytes))
-    if not files:
+    """Load FHIR JSON/NDJSON files, folders and zips (one file in memory at a time)."""
+    names: list[str] = []
+
+    def files() -> Iterator[RawFile]:
+        for raw in iter_files(path, req.limits):
+            names.append(raw.name)
+            yield raw
+
+    result = parse_fhir_files(files(), req.user_id, known=req.known, max_depth=req.max_depth)
+    if not names:
         raise IngestError(f"{path}: no FHIR JSON or NDJSON files found")
-    return parse_fhir_files(files, req.user_id, known=req.known), [f.name for f in files]
+    return result, names
 
 
 SOURCES: tuple[Source, ...] = (
@@ -122,7 +134,7 @@ def load_wearables(path: Path, user_id: str, tz: str | None = None) -> AdapterRe
     result.skipped. A truncated or malformed file raises IngestError naming the file.
     """
     path = Path(path)
-    req = Request(user_id, max_bytes=0, tz=tz)
+    req = Request(user_id, limits=0, tz=tz)
     if not path.exists():
         raise IngestError(f"{path.name}: no such file or folder")
     if path.is_file():
@@ -166,14 +178,23 @@ def _dedupe(result: AdapterResult) -> AdapterResult:
     return result
 
 
-def load_any(path: Path, user_id: str, max_bytes: int, tz: str | None = None,
-             known: dict[str, str] | None = None) -> tuple[AdapterResult, list[str]]:
+def load_any(path: Path, user_id: str, limits: ReadBudget | int, tz: str | None = None,
+             known: dict[str, str] | None = None, max_depth: int = DEFAULT_MAX_DEPTH
+             ) -> tuple[AdapterResult, list[str]]:
     """Load a file or folder with the source that fits it; returns the result and the files read.
 
-    Wearable exports are streamed (an Apple Health export.xml can be gigabytes), so the per-file size
-    limit applies to FHIR JSON, which is read whole."""
-    if detect(path) is not None:
-        result = load_wearables(path, user_id, tz)
-        files = [path.name] if path.is_file() else sorted({r.source.file or "" for r in result.records} - {""})
-        return result, files
-    return load_fhir(path, Request(user_id, max_bytes, tz, known))
+    Wearable exports are streamed (an Apple Health export.xml can be gigabytes), so the byte limits
+    apply to FHIR JSON, which is read whole. Any failure is an IngestError naming the file."""
+    try:
+        if detect(path) is not None:
+            result = load_wearables(path, user_id, tz)
+            files = [path.name] if path.is_file() else sorted({r.source.file or "" for r in result.records} - {""})
+            return result, files
+        return load_fhir(path, Request(user_id, limits, tz, known, max_depth))
+    except HealthCoachError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError) as exc:
+        # Last line of defence (the fuzz tests check that no known input ends here): one clear error,
+        # the type only in the log (the message could quote record content).
+        log.warning("could not read an export: %s", type(exc).__name__)
+        raise IngestError(f"{path.name}: {UNREADABLE} ({type(exc).__name__}); nothing was stored") from exc

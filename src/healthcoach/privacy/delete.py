@@ -32,6 +32,7 @@ from healthcoach.store.schema import (
     RecordCodeRow,
     RecordRow,
     TokenRow,
+    UISessionRow,
     UserRow,
 )
 from healthcoach.store.vectors import collection_name
@@ -41,7 +42,8 @@ CHECKPOINT_TRIES = 10
 # Child tables before parents; every table that holds a user_id (the schema module lists them all).
 USER_TABLES = (("record_codes", RecordCodeRow), ("records", RecordRow), ("embedding_cache", EmbeddingRow),
                ("messages", MessageRow), ("conversations", ConversationRow), ("ingests", IngestRow),
-               ("consent_events", ConsentEventRow), ("api_tokens", TokenRow), ("audit_log", AuditRow))
+               ("consent_events", ConsentEventRow), ("ui_sessions", UISessionRow), ("api_tokens", TokenRow),
+               ("audit_log", AuditRow))
 
 
 class DeleteReport(BaseModel):

@@ -1,10 +1,9 @@
-"""POST /v1/ingest: upload exports; they are saved under safe names in a private temp dir and ingested."""
+"""POST /v1/ingest: upload exports; they are saved under safe names in a private temp folder of the
+uploader's (removed as soon as the ingest ends) and ingested."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -36,7 +35,7 @@ def router(deps: Deps) -> APIRouter:
         skipped and why. Another person's records (or a minor's) are refused with 403."""
         if not files:
             raise IngestError("no files uploaded")
-        tmp = Path(tempfile.mkdtemp(prefix="healthcoach-upload-"))
+        tmp = deps.files.new_dir(user)
         try:
             total, paths = 0, []
             for i, upload in enumerate(files):
@@ -50,14 +49,14 @@ def router(deps: Deps) -> APIRouter:
                         out.write(chunk)
                 paths.append(path)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            deps.files.discard(tmp)
             raise
 
         def run() -> IngestReport:
             try:
                 return deps.bundle.stores.ingestor.ingest(user, paths)
             finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+                deps.files.discard(tmp)
 
         return await deps.run(run)
 
