@@ -118,7 +118,7 @@ def test_gradio_grants_no_cors_to_other_origins(local_app: FastAPI) -> None:
 # 1. binding beyond this computer ------------------------------------------------------------------------------
 def test_beyond_loopback_needs_token_mode_and_warns_about_plain_http(web: Web) -> None:
     for host in ("0.0.0.0", "192.168.1.20", "::"):
-        with pytest.raises(ConfigError, match="needs the server bound to 127.0.0.1"):
+        with pytest.raises(ConfigError, match=r"needs the server bound to 127\.0\.0\.1"):
             check_local_mode("kim", host)
     check_local_mode("kim", "::1")
     check_local_mode(None, "0.0.0.0")

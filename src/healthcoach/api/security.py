@@ -31,7 +31,7 @@ from healthcoach.api.auth import USER_STATE, Authenticator, LaunchKey
 from healthcoach.api.errors import error_response
 from healthcoach.api.pages import open_the_link_page
 from healthcoach.api.sessions import UIAuth
-from healthcoach.errors import Unauthorized
+from healthcoach.errors import HealthCoachError, Unauthorized
 from healthcoach.privacy.tempfiles import UserFiles
 
 Scope = MutableMapping[str, Any]
@@ -190,8 +190,13 @@ class Gate:
                 user = await run_in_threadpool(self.auth.resolve, headers, cookies)
             except Unauthorized as exc:
                 return error_response(401, exc.message, {"WWW-Authenticate": "Bearer"})
+            except HealthCoachError as exc:  # e.g. the record store is damaged: one clear answer
+                return error_response(exc.status, exc.public_message)
         elif self.ui is not None and (path == ui or path.startswith(ui + "/")):
-            found = await run_in_threadpool(self.ui.user, cookies)
+            try:
+                found = await run_in_threadpool(self.ui.user, cookies)
+            except HealthCoachError as exc:
+                return error_response(exc.status, exc.public_message)
             if found is None:
                 return self._ui_sign_in(scope)
             user = found

@@ -78,6 +78,17 @@ def parse_datetime(raw: Any) -> tuple[datetime, date, str] | None:
     return parsed if MIN_YEAR <= parsed[1].year <= MAX_YEAR else None
 
 
+def out_of_range(raw: Any) -> bool:
+    """True for a well-formed date outside MIN_YEAR..MAX_YEAR ("9999-12-31")."""
+    if not isinstance(raw, str) or len(raw) < 4:
+        return False
+    try:
+        year = _parse_datetime(raw.strip())[1].year
+    except (ValueError, OverflowError):
+        return False
+    return not MIN_YEAR <= year <= MAX_YEAR
+
+
 def _parse_datetime(text: str) -> tuple[datetime, date, str]:
     if len(text) == 4:
         d = date(int(text), 1, 1)

@@ -43,7 +43,7 @@ DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_float, parse_i
 
 def nesting_depth(obj: Any, limit: int) -> int:
     """How deeply lists and objects nest in parsed JSON (iterative: no recursion; stops once past `limit`)."""
-    deepest, stack = 0, [(obj, 1)]
+    deepest, stack = 0, [(obj, 1)] if type(obj) is dict or type(obj) is list else []
     while stack:
         node, depth = stack.pop()
         if depth > deepest:
@@ -52,7 +52,7 @@ def nesting_depth(obj: Any, limit: int) -> int:
                 break
         children = node.values() if type(node) is dict else node
         stack.extend((c, depth + 1) for c in children if type(c) is dict or type(c) is list)
-    return deepest if isinstance(obj, dict | list) else 0
+    return deepest
 
 
 def loads(text: str, where: str, max_depth: int) -> Any:
