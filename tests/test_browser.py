@@ -101,6 +101,13 @@ def test_local_mode_link_export_download_and_a_hostile_page(server: SampleServer
             page.goto(f"{url}/ui/?key={app.state.launch.secret}")
             assert "key=" not in page.url
             expect(page.locator("#whoami")).to_contain_text("maria")
+            # An upload reaches the importer (the gate claimed it for this user); a broken file stores nothing.
+            broken = tmp_path / "broken.json"
+            broken.write_text('{"resourceType": "Bundle", "entry": [')
+            page.get_by_role("tab", name="Upload").click()
+            page.locator("input[type=file]").first.set_input_files(str(broken))
+            page.get_by_role("button", name="Add to my records").click()
+            expect(page.get_by_text("Nothing was stored: broken.json: invalid JSON")).to_be_visible()
             page.get_by_role("tab", name="Privacy").click()
             page.get_by_role("button", name="Download my data").click()
             link = page.locator("#export-link a")
