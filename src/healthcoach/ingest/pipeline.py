@@ -25,6 +25,7 @@ from healthcoach.ingest.sources import load_any
 from healthcoach.ingest.stages import Prepared, Progress
 from healthcoach.ingest.whose import check_person
 from healthcoach.records.base import AdapterResult
+from healthcoach.records.limits import ReadBudget
 from healthcoach.records.models import Record
 from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
@@ -52,8 +53,10 @@ class Ingestor:
         the file and the reason. `person_id` chooses one person of an OMOP CDM."""
         result, names = AdapterResult(), []
         known = self.store.snapshot(user_id)
+        budget = ReadBudget(self.settings.max_total_bytes, self.settings.max_zip_entries, self.settings.max_file_bytes)
         for path in paths:
-            part, files = load_any(path, user_id, self.settings.max_file_bytes, known=known, person_id=person_id)
+            part, files = load_any(path, user_id, budget, known=known, person_id=person_id,
+                                   max_depth=self.settings.max_json_depth)
             result.extend(part)
             names.extend(files)
         return result, names

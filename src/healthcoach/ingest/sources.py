@@ -11,15 +11,17 @@ whole); any other folder is read file by file as C-CDA documents and FHIR, and a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from healthcoach.errors import IngestError
+from healthcoach.errors import HealthCoachError, IngestError
 from healthcoach.records.base import AdapterResult
 from healthcoach.records.ccda import is_ccda, load_ccda
 from healthcoach.records.fhir import parse_fhir_files
-from healthcoach.records.files import JSON_SUFFIXES, iter_files
+from healthcoach.records.files import DEFAULT_MAX_DEPTH, JSON_SUFFIXES, RawFile, iter_files
+from healthcoach.records.limits import ReadBudget
 from healthcoach.records.omop import load_omop
 from healthcoach.records.omop_tables import is_cdm_folder, is_url
 from healthcoach.wearables import is_apple_health, is_google_fit, is_ihealth, is_withings
@@ -30,7 +32,9 @@ from healthcoach.wearables.google_fit import load_google_fit
 from healthcoach.wearables.ihealth import load_ihealth
 from healthcoach.wearables.withings import load_withings
 
+log = logging.getLogger(__name__)
 PEEK = 65536  # characters of a .json/.xml file that a sniff sees
+UNREADABLE = "could not be read"  # the last-resort message; tests assert no fuzz case ends with it
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,11 @@ class Request:
     """Whose records these are and how to read them."""
 
     user_id: str
-    max_bytes: int  # per FHIR file, which is read whole; wearable exports are streamed
+    limits: ReadBudget | int  # FHIR files are read whole: per-file and per-ingest (unpacked) byte limits
     tz: str | None = None  # the wearer's IANA time zone (wearable days)
     known: dict[str, str] | None = None  # content hashes already stored: unchanged records skip validation
     person_id: int | None = None  # OMOP: the one person to import
+    max_depth: int = DEFAULT_MAX_DEPTH  # JSON nesting limit
 
 
 Sniff = Callable[[Path, str], bool]  # (file, its first PEEK characters; "" unless .json/.xml) -> this format?
@@ -77,7 +82,7 @@ def _cdm(path: Path, head: str) -> bool:
 
 def load_ccda_file(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
     """Load C-CDA documents (a file, or each document in a folder or zip)."""
-    return load_ccda(path, req.user_id, req.max_bytes)
+    return load_ccda(path, req.user_id, req.limits)
 
 
 def load_omop_cdm(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
@@ -86,11 +91,18 @@ def load_omop_cdm(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
 
 
 def load_fhir(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
-    """Load FHIR JSON/NDJSON files, folders and zips."""
-    files = list(iter_files(path, req.max_bytes))
-    if not files:
+    """Load FHIR JSON/NDJSON files, folders and zips (one file in memory at a time)."""
+    names: list[str] = []
+
+    def files() -> Iterator[RawFile]:
+        for raw in iter_files(path, req.limits):
+            names.append(raw.name)
+            yield raw
+
+    result = parse_fhir_files(files(), req.user_id, known=req.known, max_depth=req.max_depth)
+    if not names:
         raise IngestError(f"{path}: no FHIR JSON or NDJSON files found")
-    return parse_fhir_files(files, req.user_id, known=req.known), [f.name for f in files]
+    return result, names
 
 
 SOURCES: tuple[Source, ...] = (
@@ -148,7 +160,7 @@ def load_wearables(path: Path, user_id: str, tz: str | None = None) -> AdapterRe
     result.skipped. A truncated or malformed file raises IngestError naming the file.
     """
     path = Path(path)
-    req = Request(user_id, max_bytes=0, tz=tz)
+    req = Request(user_id, limits=0, tz=tz)
     if not path.exists():
         raise IngestError(f"{path.name}: no such file or folder")
     if path.is_file():
@@ -192,25 +204,39 @@ def _dedupe(result: AdapterResult) -> AdapterResult:
     return result
 
 
-def load_any(path: Path | str, user_id: str, max_bytes: int, tz: str | None = None,
-             known: dict[str, str] | None = None, person_id: int | None = None) -> tuple[AdapterResult, list[str]]:
+def load_any(path: Path | str, user_id: str, limits: ReadBudget | int, tz: str | None = None,
+             known: dict[str, str] | None = None, person_id: int | None = None,
+             max_depth: int = DEFAULT_MAX_DEPTH) -> tuple[AdapterResult, list[str]]:
     """Load a file, folder or OMOP database URL with the source that fits it; returns the result and the
     files read. `person_id` chooses one person of an OMOP CDM.
 
-    Wearable exports are streamed (an Apple Health export.xml can be gigabytes), so the per-file size
-    limit applies to FHIR JSON and C-CDA XML, which are read whole."""
-    req = Request(user_id, max_bytes, tz, known, person_id)
+    Wearable exports are streamed (an Apple Health export.xml can be gigabytes), so the byte limits apply
+    to FHIR JSON and C-CDA XML, which are read whole. Any failure is an IngestError naming the file."""
+    req = Request(user_id=user_id, limits=limits, tz=tz, known=known, person_id=person_id, max_depth=max_depth)
+    name = path if isinstance(path, str) else path.name
+    try:
+        return _load(path, req)
+    except HealthCoachError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError) as exc:
+        # Last line of defence (the fuzz tests check that no known input ends here): one clear error,
+        # the type only in the log (the message could quote record content).
+        log.warning("could not read an export: %s", type(exc).__name__)
+        raise IngestError(f"{name}: {UNREADABLE} ({type(exc).__name__}); nothing was stored") from exc
+
+
+def _load(path: Path | str, req: Request) -> tuple[AdapterResult, list[str]]:
     if isinstance(path, str) and is_url(path):
-        return load_omop(path, user_id, person_id)
+        return load_omop(path, req.user_id, req.person_id)
     path = Path(path)
     folder = next((s for s in SOURCES if s.folder and s.sniff(path, "")), None)
     if folder is not None:
         return folder.load(path, req)
-    if person_id is not None:
+    if req.person_id is not None:
         raise IngestError(f"{path.name}: --person-id applies to an OMOP CDM (a folder with person.csv, or a "
                           "database URL)")
     if detect(path) is not None:
-        result = load_wearables(path, user_id, tz)
+        result = load_wearables(path, req.user_id, req.tz)
         files = [path.name] if path.is_file() else sorted({r.source.file or "" for r in result.records} - {""})
         return result, files
     if path.is_file() and path.suffix.lower() == ".xml":

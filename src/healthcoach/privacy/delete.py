@@ -34,6 +34,7 @@ from healthcoach.store.schema import (
     RecordLinkRow,
     RecordRow,
     TokenRow,
+    UISessionRow,
     UserRow,
 )
 from healthcoach.store.vectors import collection_name
@@ -44,8 +45,8 @@ LOCK_WAIT_S = 120  # a delete waits this long for the user's running ingest to f
 USER_TABLES = (("record_codes", RecordCodeRow), ("record_links", RecordLinkRow), ("records", RecordRow),
                ("profile_identities", IdentityRow), ("embedding_cache", EmbeddingRow),
                ("messages", MessageRow), ("conversations", ConversationRow), ("ingests", IngestRow),
-               ("consent_events", ConsentEventRow), ("api_tokens", TokenRow), ("audit_log", AuditRow),
-               ("index_outbox", IndexOutboxRow))
+               ("consent_events", ConsentEventRow), ("ui_sessions", UISessionRow), ("api_tokens", TokenRow),
+               ("audit_log", AuditRow), ("index_outbox", IndexOutboxRow))
 
 
 class DeleteReport(BaseModel):

@@ -25,6 +25,7 @@ from healthcoach.records.base import AdapterResult, PatientInfo
 from healthcoach.records.ccda_context import SectionContext, Skip
 from healthcoach.records.ccda_entries import SECTION_KINDS, map_section_entries
 from healthcoach.records.files import RawFile, iter_files
+from healthcoach.records.limits import ReadBudget
 from healthcoach.records.models import Category, Record, Source, record_id
 
 SSN_OID = "2.16.840.1.113883.4.1"  # never used as an identity key: it would put an SSN in the database
@@ -37,10 +38,10 @@ def is_ccda(head: bytes | str) -> bool:
     return "ClinicalDocument" in text and ct.NS in text
 
 
-def load_ccda(path: Path, user_id: str, max_bytes: int) -> tuple[AdapterResult, list[str]]:
+def load_ccda(path: Path, user_id: str, limits: ReadBudget | int) -> tuple[AdapterResult, list[str]]:
     """Load one C-CDA .xml file, or every C-CDA document in a folder or .zip; returns (result, files read)."""
     result, names = AdapterResult(), []
-    for raw in iter_files(path, max_bytes, {".xml"}):
+    for raw in iter_files(path, limits, {".xml"}):
         if not is_ccda(raw.data):
             if path.is_file() and not path.suffix.lower() == ".zip":
                 raise IngestError(f"{raw.name}: not a C-CDA document (no HL7 ClinicalDocument root)")

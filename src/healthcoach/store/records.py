@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -12,9 +13,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import create_engine, delete, event, func, insert, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from healthcoach.errors import NotFound
+from healthcoach.errors import NotFound, StoreDamaged
 from healthcoach.records.base import PatientInfo
 from healthcoach.records.models import STORE_FIELDS, Category, Record
 from healthcoach.store import links
@@ -52,20 +54,34 @@ class RecordStore:
     """Typed access to users and records. Every query takes the user id; no query spans users."""
 
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        if self.path:
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # hide_parameters: an error or a debug log line shows the SQL but never its values (names, birth
         # dates, record text).
         connect_args = {"timeout": BUSY_TIMEOUT_S} if url.startswith("sqlite") else {}
         self.engine = create_engine(url, future=True, hide_parameters=True, connect_args=connect_args)
-        Base.metadata.create_all(self.engine)
+        with self._damage_guard():
+            Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error."""
-        with self._sessions.begin() as s:
+        with self._damage_guard(), self._sessions.begin() as s:
             yield s
+
+    @contextmanager
+    def _damage_guard(self) -> Iterator[None]:
+        """A damaged SQLite file becomes one StoreDamaged error naming the file (not a driver traceback)."""
+        try:
+            yield
+        except SQLAlchemyDatabaseError as exc:
+            # Exactly sqlite3.DatabaseError ("file is not a database", "database disk image is malformed");
+            # its subclass OperationalError ("database is locked", a full disk) is a different problem.
+            if self.path is None or type(exc.orig) is not sqlite3.DatabaseError:
+                raise
+            raise StoreDamaged(str(Path(self.path).expanduser()), str(exc.orig)) from None
 
     # users -----------------------------------------------------------------------------------
     def ensure_user(self, user_id: str, s: Session | None = None) -> UserRow:

@@ -42,7 +42,7 @@ def guarded(events: Iterable[str]) -> Iterator[str]:
     try:
         yield from events
     except HealthCoachError as exc:
-        yield sse("error", {"ok": False, "error": exc.message, "status": exc.status})
+        yield sse("error", {"ok": False, "error": exc.public_message, "status": exc.status})
     except Exception as exc:  # never leak a trace into the stream
         log.exception("error while streaming: %s", type(exc).__name__)
         yield sse("error", {"ok": False, "error": "internal error", "status": 500})

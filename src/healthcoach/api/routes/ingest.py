@@ -1,10 +1,9 @@
-"""POST /v1/ingest: upload exports; they are saved under safe names in a private temp dir and ingested."""
+"""POST /v1/ingest: upload exports; they are saved under safe names in a private temp folder of the
+uploader's (removed as soon as the ingest ends) and ingested."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -37,7 +36,7 @@ def router(deps: Deps) -> APIRouter:
         profile) are refused with 403; a second upload while one is still being ingested for you gets 409."""
         if not files:
             raise IngestError("no files uploaded")
-        tmp = Path(tempfile.mkdtemp(prefix="healthcoach-upload-"))
+        tmp = deps.files.new_dir(user)
         try:
             total, paths = 0, []
             for i, upload in enumerate(files):
@@ -51,14 +50,14 @@ def router(deps: Deps) -> APIRouter:
                         out.write(chunk)
                 paths.append(path)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            deps.files.discard(tmp)
             raise
 
         def run() -> IngestReport:
             try:
                 return deps.bundle.stores.ingestor.ingest(user, paths)
             finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+                deps.files.discard(tmp)
 
         return await deps.run(run)
 
