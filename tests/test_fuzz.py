@@ -114,7 +114,7 @@ def test_the_zip_bomb_is_refused_before_anything_is_unpacked(web: Web, tmp_path:
     assert peak < 32 * 1024 * 1024, peak
     small = web.bundle.stores.ingestor
     settings_ = small.settings.model_copy(update={"max_total_bytes": 10**12, "max_file_bytes": 100 * 1024 * 1024})
-    small_reader = type(small)(small.store, small.vectors, settings_)
+    small_reader = type(small)(small.store, small.vectors, settings_, locks=small.locks)
     with pytest.raises(TooLarge, match=r"part0.json: 199,229,440 bytes is over the limit of 104,857,600 bytes"):
         small_reader.load("anchor", [path])  # the per-entry limit holds too, still before unpacking
 
