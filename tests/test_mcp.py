@@ -46,7 +46,8 @@ def server(embedder: Embedder) -> SampleServer:
 @pytest.fixture(scope="module")
 def url(server: SampleServer) -> Iterator[str]:
     lookups = RecordLookups(server.bundle.coach, via="mcp")
-    with live_server(http_app(lookups, server.bundle.stores.records, "127.0.0.1", 0)) as base:  # type: ignore[arg-type]
+    app = http_app(lookups, server.bundle.stores.records, "127.0.0.1", 0)
+    with live_server(app) as base:  # type: ignore[arg-type]
         yield f"{base}/mcp"
 
 
@@ -129,7 +130,8 @@ def test_a_session_answers_only_the_token_that_opened_it(server: SampleServer, u
     init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
     accept = {"Accept": "application/json, text/event-stream"}
-    opened = httpx.post(url, json=init, headers={**accept, "Authorization": f"Bearer {server.tokens['maria']}"})
+    maria = {**accept, "Authorization": f"Bearer {server.tokens['maria']}"}
+    opened = httpx.post(url, json=init, headers=maria)
     session = opened.headers["mcp-session-id"]
     stolen = httpx.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}},
                         headers={**accept, "Authorization": f"Bearer {server.tokens['bob']}",

@@ -43,6 +43,6 @@ def mcp(
     if user:
         run_stdio(lookups, user)
         return
-    err_console.print(f"MCP (streamable HTTP): http://{host}:{port}/mcp — send 'Authorization: Bearer <token>'. "
-                      "A wellness coach, not a doctor.", highlight=False)
+    err_console.print(f"MCP (streamable HTTP): http://{host}:{port}/mcp — send 'Authorization: Bearer "
+                      "<token>'. A wellness coach, not a doctor.", highlight=False)
     run_http(lookups, app.stores.records, host, port)

@@ -67,12 +67,14 @@ class RecordLookups:
 
     # guard, consent, audit ------------------------------------------------------------------------
     def screened(self, user_id: str, texts: Sequence[str | None]) -> ToolResult | None:
-        """The coach's redirect when any free-text argument is blocked (the most urgent one wins); else None."""
+        """The coach's redirect when a free-text argument is blocked (the most urgent one wins), else None."""
         order = self.coach.guards.policy.config.order
-        blocked = [(t, v) for t in texts if t and t.strip() for v in [self.coach.guards.check_input(t)] if v.blocked]
+        verdicts = [(t, self.coach.guards.check_input(t)) for t in texts if t and t.strip()]
+        blocked = [(t, v) for t, v in verdicts if v.blocked]
         if not blocked:
             return None
-        text, _ = min(blocked, key=lambda tv: order.index(tv[1].category) if tv[1].category in order else len(order))
+        text, _ = min(blocked, key=lambda tv: order.index(tv[1].category) if tv[1].category in order
+                      else len(order))
         # The coach's own path for that text: the same verdict, the same redirect, emergency help first.
         return self.of_reply(user_id, self.coach.ask(user_id, text))
 
@@ -95,8 +97,8 @@ class RecordLookups:
                 run: Callable[[], ToolResult]) -> ToolResult:
         """Guard the free-text arguments, check consent, run the look-up, and audit it (record ids only)."""
         result = self.screened(user_id, texts) or self.records_off(user_id) or run()
-        self._audit(user_id, "lookup", {"via": self.via, "tool": tool, "arguments": args, "blocked": result.blocked,
-                                        "category": result.category,
+        self._audit(user_id, "lookup", {"via": self.via, "tool": tool, "arguments": args,
+                                        "blocked": result.blocked, "category": result.category,
                                         "records_read": [r.record_id for r in result.records]})
         return result
 
@@ -112,8 +114,8 @@ class RecordLookups:
     def concept(self, text: str) -> Concept | None:
         """The catalog concept a name or id means ('A1c', 'hba1c', 'flu shot'), or None."""
         catalog = self.coach.retriever.catalog
-        found = catalog.get(text.strip().lower().replace(" ", "_")) or next(iter(catalog.find(text)), (None, ""))[0]
-        return found or next(iter(catalog.find_fuzzy(text)), (None, ""))[0]
+        by_id = catalog.get(text.strip().lower().replace(" ", "_"))
+        return by_id or next(iter(catalog.find(text) or catalog.find_fuzzy(text)), (None, ""))[0]
 
     def _evidence(self, user_id: str, plan: Plan, message: str) -> Evidence:
         return self.coach.retriever.retrieve(user_id, plan, message, self.coach.today())
@@ -141,13 +143,13 @@ class RecordLookups:
     # the look-ups -----------------------------------------------------------------------------------
     def search_records(self, user_id: str, query: str, category: Category | None = None,
                        since: date | None = None, until: date | None = None) -> ToolResult:
-        """Records matching a question or words, through the coach's planner and retriever (exact look-ups for
-        concepts and categories, hybrid vector + BM25 search otherwise), then filtered by category and dates."""
+        """Records matching a question or words, through the coach's planner and retriever (exact look-ups
+        for concepts and categories, hybrid vector + BM25 search otherwise), filtered by category, dates."""
         def run() -> ToolResult:
             today = self.coach.today()
             meds = self.coach.retriever.medication_names(user_id)
-            plan = self.coach.planner.plan(query, today, medications=meds,
-                                           has_wearables=bool(self.coach.store.record_counts(user_id).get("wearable")))
+            wearables = bool(self.coach.store.record_counts(user_id).get("wearable"))
+            plan = self.coach.planner.plan(query, today, medications=meds, has_wearables=wearables)
             plan = replace(plan, window=window_for(since, until, today) or plan.window)
             ev = self._evidence(user_id, plan, query)
             found = unique([*ev.records, *(r for _, r in ev.snippets if r is not None),
@@ -170,7 +172,8 @@ class RecordLookups:
                 return ToolResult(text=f"No {name} records found in your records.", warnings=warnings)
             first = records[0]
             value = first.value_display()
-            text = (f"Your most recent {name} was {value + ' ' if value else ''}on {first.date or 'an unknown date'} "
+            when = first.date or "an unknown date"
+            text = (f"Your most recent {name} was {value + ' ' if value else ''}on {when} "
                     f"({first.label}; source: {first.source.display()}).")
             result = ToolResult.listing(text, [first], 1, warnings)
             result.total = len(records)
@@ -196,10 +199,12 @@ class RecordLookups:
         """Medications on record, newest entry of each: only active ones (default) or all ever listed."""
         def run() -> ToolResult:
             if active:
-                ev = self._evidence(user_id, Plan(Intent.list, category=Category.medication), "my medications")
+                plan = Plan(Intent.list, category=Category.medication)
+                ev = self._evidence(user_id, plan, "my medications")
                 records, other = ev.records, ev.inactive
                 text = f"{len(records)} active medication(s) on record" + (
-                    f" ({other} more listed as not active; ask with active=false to see them)." if other else ".")
+                    f" ({other} more listed as not active; ask with active=false to see them)."
+                    if other else ".")
             else:
                 records = latest_per_label(self.coach.store.query(user_id, categories=[Category.medication]))
                 text = f"{len(records)} medication(s) ever listed in your records, with their status."
@@ -218,7 +223,8 @@ class RecordLookups:
         """Every record of one category, newest first (up to the listing limit)."""
         def run() -> ToolResult:
             records = self.coach.store.query(user_id, categories=[category])
-            return ToolResult.listing(f"{len(records)} {category} record(s), newest first.", records, self.limit)
+            text = f"{len(records)} {category} record(s), newest first."
+            return ToolResult.listing(text, records, self.limit)
 
         return self.guarded(user_id, "category_records", {"category": str(category)}, [], run)
 
@@ -231,8 +237,8 @@ class RecordLookups:
     def audit_ask(self, user_id: str, question: str, reply: Reply) -> None:
         """The audit entry a chat question gets (ids of the records read, never their content)."""
         self._audit(user_id, "ask", {"via": self.via, "conversation_id": None, "question": question,
-                                     "intent": reply.intent, "blocked": reply.blocked, "category": reply.category,
-                                     "records_read": reply.record_ids})
+                                     "intent": reply.intent, "blocked": reply.blocked,
+                                     "category": reply.category, "records_read": reply.record_ids})
 
 
 def _plain(args: dict[str, Any]) -> dict[str, Any]:

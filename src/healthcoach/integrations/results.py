@@ -21,7 +21,7 @@ class RecordRef(BaseModel):
     date: Date | None = Field(None, description="Clinical date as written in the source (never lastUpdated).")
     category: str = Field(description="allergy, medication, immunization, lab, vital, condition, ...")
     label: str = Field(description="What the record is about: 'Hemoglobin A1c', 'Influenza vaccine'.")
-    value: str | None = Field(None, description="The value as stated: '6.1 %', '128/82 mmHg', 'Never smoker'.")
+    value: str | None = Field(None, description="As stated: '6.1 %', '128/82 mmHg', 'Never smoker'.")
     status: str | None = None
     text: str | None = Field(None, description="Text the record holds (dosage instructions, a note).")
     source: str = Field(description="Where it came from: 'Riverside Family Medicine (FHIR export)'.")

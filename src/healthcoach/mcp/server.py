@@ -33,8 +33,9 @@ from healthcoach.store.records import RecordStore
 UserOf = Callable[[], str]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 URI = "healthcoach://"
-INSTRUCTIONS = """healthcoach: one person's own health records (FHIR exports, wearables) and a guarded wellness coach.
-It is not a doctor: it never diagnoses and never tells anyone to start, stop or change a medicine or dose.
+INSTRUCTIONS = """healthcoach: one person's own health records (FHIR exports, wearables) and a guarded
+wellness coach. It is not a doctor: it never diagnoses and never tells anyone to start, stop or change a
+medicine or dose.
 Use get_latest / get_series / list_medications / search_records for exact look-ups (every result lists the
 records with ids, clinical dates and sources; cite them) and ask_coach for questions in plain words.
 A result with blocked=true is a safety redirect: show its text to the person as it is, emergency help first.
@@ -42,6 +43,8 @@ With records consent off, record tools return the consent text and no records; a
 general questions."""
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Concept = Annotated[str, Field(min_length=1, max_length=200, description=(
+    "A lab, vital, vaccine or other concept: 'A1c', 'LDL', 'blood pressure', 'flu shot'."))]
 Since = Annotated[date | None, Field(description="Only records on or after this date (YYYY-MM-DD).")]
 Until = Annotated[date | None, Field(description="Only records on or before this date (YYYY-MM-DD).")]
 
@@ -78,13 +81,12 @@ def register_tools(server: MCPServer, lookups: RecordLookups, user_of: UserOf) -
         return lookups.search_records(user_of(), query, category, since, until)
 
     @server.tool(annotations=READ_ONLY)
-    def get_latest(concept: Annotated[str, Field(min_length=1, max_length=200, description=(
-            "A lab, vital, vaccine or other concept: 'A1c', 'LDL', 'blood pressure', 'flu shot'."))]) -> ToolResult:
+    def get_latest(concept: Concept) -> ToolResult:
         """The most recent record of a concept, with its value, clinical date and source."""
         return lookups.get_latest(user_of(), concept)
 
     @server.tool(annotations=READ_ONLY)
-    def get_series(concept: Annotated[str, Field(min_length=1, max_length=200)], since: Since = None,
+    def get_series(concept: Concept, since: Since = None,
                    until: Until = None) -> ToolResult:
         """Every record of a concept (e.g. all A1c results), newest first, optionally within dates."""
         return lookups.get_series(user_of(), concept, since, until)
@@ -116,7 +118,8 @@ def register_resources(server: MCPServer, lookups: RecordLookups, user_of: UserO
         return lookups.summarize_records(user_of()).model_dump_json()
 
     for category in Category:
-        server.resource(f"{URI}records/{category}", name=f"records-{category}", title=CATEGORY_TITLES[category],
+        server.resource(f"{URI}records/{category}", name=f"records-{category}",
+                        title=CATEGORY_TITLES[category],
                         description=f"Every {category} record, newest first, with ids, dates and sources.",
                         mime_type="application/json")(_category_reader(lookups, user_of, category))
 
