@@ -73,6 +73,8 @@ def remote(
     max_tokens: int = typer.Option(256, "--max-tokens", min=16, help="Longest reply asked of the endpoint."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds per request before it is retried."),
     context_chars: int = typer.Option(16000, "--context-chars", help="Size of the FHIR summary per person."),
+    person: list[str] = typer.Option([], "--person", help="Ask record questions only about these user ids "
+                                     "(the bundled person is 'sample'; shared patients 'p_<id>')."),
     person_keys: Path | None = typer.Option(
         None, "--person-keys",
         help="JSON {user id: API key} for endpoints that hold each person's records (this project's)."),
@@ -91,8 +93,9 @@ def remote(
     endpoint = ChatEndpoint(config)
     with tempfile.TemporaryDirectory(prefix="hc-remote-") as tmp:
         work = Path(tmp)
-        persons = [p for p in people(shared, work) if keys is None or p.user_id in {*keys, SAFETY_USER}]
-        asked = [(p.name, p.user_id, p.truth) for p in persons if keys is None or p.user_id in keys]
+        wanted = set(person) | set(keys or ())
+        persons = [p for p in people(shared, work) if not wanted or p.user_id in {*wanted, SAFETY_USER}]
+        asked = [(p.name, p.user_id, p.truth) for p in persons if not wanted or p.user_id in wanted]
         cases = spread(people_cases(asked, phrasings_path()), limit) if suite != "safety" else []
         needed = {c.user_id for c in cases} | {SAFETY_USER}
         chosen = [p for p in persons if p.user_id in needed]
