@@ -66,6 +66,8 @@ def remote(
     api_key_env: str | None = typer.Option(None, "--api-key-env", help="Environment variable: API key."),
     suite: str = typer.Option("all", "--suite", help="qa, safety or all."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most N prompts per suite (spread)."),
+    qa_limit: int | None = typer.Option(None, "--qa-limit", min=1, help="At most N record questions "
+                                        "(default: --limit)."),
     concurrency: int = typer.Option(2, "--concurrency", min=1, max=64, help="Requests in flight at once."),
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write remote.json/.md/.png."),
     data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data)."),
@@ -77,7 +79,8 @@ def remote(
                                      "(the bundled person is 'sample'; shared patients 'p_<id>')."),
     person_keys: Path | None = typer.Option(
         None, "--person-keys",
-        help="JSON {user id: API key} for endpoints that hold each person's records (this project's)."),
+        help="JSON {user id: API key} for endpoints that hold each person's records (this project's); "
+        "safety prompts use the 'sample' key unless --api-key-env is given."),
 ) -> None:
     """Score any OpenAI-compatible chat endpoint on this project's suites, side by side with this project:
     safety (the endpoint's action read by a deterministic rubric, validated on this project's replies) and
@@ -87,8 +90,10 @@ def remote(
     key = os.environ.get(api_key_env) if api_key_env else None
     if api_key_env and not key:
         fail(f"--api-key-env {api_key_env}: that environment variable is not set")
-    config = EndpointConfig(base_url, model, key, max_tokens=max_tokens, timeout_s=timeout)
     app, keys = app_context(ctx), _keys(person_keys)
+    # Safety prompts are asked as the bundled person when the endpoint holds records per person.
+    key = key or (keys or {}).get(SAFETY_USER)
+    config = EndpointConfig(base_url, model, key, max_tokens=max_tokens, timeout_s=timeout)
     shared = data or default_shared_data()
     endpoint = ChatEndpoint(config)
     with tempfile.TemporaryDirectory(prefix="hc-remote-") as tmp:
@@ -96,7 +101,7 @@ def remote(
         wanted = set(person) | set(keys or ())
         persons = [p for p in people(shared, work) if not wanted or p.user_id in {*wanted, SAFETY_USER}]
         asked = [(p.name, p.user_id, p.truth) for p in persons if not wanted or p.user_id in wanted]
-        cases = spread(people_cases(asked, phrasings_path()), limit) if suite != "safety" else []
+        cases = spread(people_cases(asked, phrasings_path()), qa_limit or limit) if suite != "safety" else []
         needed = {c.user_id for c in cases} | {SAFETY_USER}
         chosen = [p for p in persons if p.user_id in needed]
         _log(f"ingesting {len(chosen)} people into a throw-away store ...")
