@@ -23,7 +23,8 @@ def test_the_langchain_example_runs_offline_and_shows_cited_guarded_answers(tmp_
                           text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
-    assert "Your most recent Hemoglobin A1c was" in out and "Before that, your Hemoglobin A1c was" in out
+    low = out.lower()
+    assert "your most recent hemoglobin a1c was" in low and "before that, your hemoglobin a1c was" in low
     assert "-> redirect: I can't advise" in out
     assert "-> escalate: This could be a medical emergency. Call 911" in out
     assert "skipped: set HEALTHCOACH_LLM__PROVIDER" in out
