@@ -24,9 +24,9 @@ from conftest import GUARD_CACHE, TODAY, settings_for
 from healthcoach.api.testing import SampleServer, live_server, sample_server
 from healthcoach.container import build_stores
 from healthcoach.integrations.lookups import RecordLookups
-from healthcoach.records.models import Category
 from healthcoach.mcp.server import http_app
 from healthcoach.privacy.audit import list_audit
+from healthcoach.records.models import Category
 from healthcoach.sample.generator import write_person
 from healthcoach.store.embeddings import Embedder
 
