@@ -109,3 +109,9 @@ def test_no_module_imports_itself_through_others() -> None:
             if back:
                 cycles.append(" -> ".join((module, *back)))
     assert not cycles, "\n".join(cycles)
+
+
+def test_the_coach_only_conducts() -> None:
+    """coach.py stays a conductor (under 150 lines): texts live in compose/, look-ups in retrieval/."""
+    lines = (SRC / "coach.py").read_text().count("\n")
+    assert lines < 150, f"coach.py has {lines} lines; move logic into compose/, retrieval/ or guardrails/"

@@ -1,6 +1,5 @@
-"""Coach.ask: input guard → plan → retrieve → compose → output guard → Reply. The one path for the CLI,
-the API, the UI and the evals; none of them has logic of its own. The Coach only conducts: the texts
-it adds live in compose/, the look-ups in retrieval/, the rules in guardrails/."""
+"""Coach.ask: input guard → plan → retrieve → compose → output guard → Reply. The one path for the CLI, the API,
+the UI and the evals. The Coach only conducts: texts live in compose/, look-ups in retrieval/, rules in guardrails/."""
 
 from __future__ import annotations
 
@@ -13,15 +12,13 @@ from datetime import UTC, date, datetime
 
 from healthcoach.compose import rephrase
 from healthcoach.compose.care import with_care
-from healthcoach.compose.citations import Citer
-from healthcoach.compose.grounding import evidence_text, own_words
+from healthcoach.compose.checked import checked_reply, redirect_reply
 from healthcoach.compose.llm import LLMComposer, LLMRun
 from healthcoach.compose.query_engine import QueryEngine
-from healthcoach.compose.redirects import records_off_text, redirect_text, unchecked_answer_text
+from healthcoach.compose.redirects import records_off_text
 from healthcoach.compose.rephrase import LLMJob, llm_job
 from healthcoach.compose.reply import Reply, Turn, turns
-from healthcoach.compose.safe_text import quotable_text
-from healthcoach.compose.templates import Answer, Composer, number_tokens
+from healthcoach.compose.templates import Answer, Composer
 from healthcoach.errors import NotFound
 from healthcoach.guardrails import Guardrails, Verdict
 from healthcoach.records.models import Record
@@ -61,12 +58,10 @@ class Coach:
 
     def stream(self, user_id: str, message: str, history: Sequence[Turn | str] = ()
                ) -> Iterator[tuple[str, dict[str, str] | Reply]]:
-        """The answer as events: ("delta", {"text": ...}) pieces, then ("reply", Reply).
-
-        Without an LLM the checked template answer is streamed in pieces. With one, the model's tokens
-        are streamed as they come; if its complete text fails the grounding check (or the call fails),
-        a ("replace", {"text": ...}) event carries the template answer that replaces everything
-        streamed. The final Reply is authoritative."""
+        """The answer as events: ("delta", {"text": ...}) pieces, then ("reply", Reply). Without an LLM the
+        checked template answer is streamed in pieces. With one, the model's tokens stream as they come; if
+        its text fails the grounding check (or the call fails), a ("replace", {"text": ...}) event carries
+        the template answer that replaces everything streamed. The final Reply is authoritative."""
         t0 = time.perf_counter()
         reply, job = self._prepare(user_id, message, turns(history))
         if job is None or self.llm is None:
@@ -132,21 +127,7 @@ class Coach:
 
     # --------------------------------------------------------------------------------------
     def _checked(self, answer: Answer, plan: Plan) -> Reply:
-        """Run the output guard; a violation is replaced by a safe, verbatim listing of the records."""
-        grounding = evidence_text(answer.records) + " " + answer.general_text
-        check = self.guards.check_output(own_words(answer.text, grounding), grounding, number_tokens(answer.computed))
-        # The meaning of every sentence in the coach's own words: no treatment or dose instruction, whatever
-        # its wording, and no instruction-like record text outside a marked quote.
-        meaning = self.guards.check_meaning(answer.text, quotable_text(answer.records), answer.general_text)
-        reply = Reply(text=answer.text, citations=answer.citations, intent=plan.intent.value, as_of=answer.as_of,
-                      warnings=list(answer.warnings), record_ids=[r.id for r in answer.records])
-        violations = check.violations + meaning.violations
-        if violations:
-            reply.warnings += [f"output_guard: {v.split(':')[0]}" for v in violations]
-            log.warning("output guard replaced an answer (%d violations)", len(violations))
-            cite = Citer()
-            reply.text, reply.citations = unchecked_answer_text(answer.records, cite), cite.citations
-        return reply
+        return checked_reply(self.guards, answer, plan.intent.value)
 
     def _general_only(self, user_id: str, plan: Plan, today: date, unknown: bool) -> Reply:
         """Consent is off (or no such profile): general answers only, and how to turn records on."""
@@ -165,9 +146,4 @@ class Coach:
             found = self.retriever.mentioned_or_active_meds(user_id, message)
         elif user_id and verdict.category == "diagnosis":
             found = self.retriever.mentioned_records(user_id, message)
-        cite = Citer()
-        text = redirect_text(self.guards.response_text(verdict), verdict.category, found, cite)
-        dated = [r.date for r in cite.records if r.date]
-        return Reply(text=text, citations=cite.citations, intent="blocked", blocked=True, category=verdict.category,
-                     action=verdict.action, as_of=max(dated) if dated else None,
-                     record_ids=[r.id for r in cite.records])
+        return redirect_reply(self.guards, verdict, found)

@@ -14,11 +14,9 @@ from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from healthcoach.errors import ConfigError
-from healthcoach.guardrails.spelling import _UniqueKeyLoader
+from healthcoach.datafile import read_model
 
 _SPACE = re.compile(r"\s+")
 # The one way the coach quotes record text it does not vouch for. The output guard's meaning check
@@ -88,19 +86,7 @@ def packaged_path() -> Path:
 
 def load_record_text(path: Path | None = None) -> RecordTextPolicy:
     """Read and validate the patterns (default: the packaged record_text.yaml)."""
-    path = path or packaged_path()
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from e
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from e
-    try:
-        return RecordTextPolicy.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path.name}: invalid field {field!r}: {first['msg']} ({path})") from e
+    return read_model(path or packaged_path(), RecordTextPolicy)
 
 
 @cache

@@ -10,12 +10,10 @@ import re
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from healthcoach.errors import ConfigError
+from healthcoach.datafile import read_model
 
 _WORD = re.compile(r"[a-z]+")
 
@@ -83,22 +81,6 @@ class Spelling(BaseModel):
         return frozenset(self.vocab) | frozenset(self.real_words) | frozenset(self.slang)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe loader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
-
-
-def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
-    dupes = sorted({str(k) for k in keys if keys.count(k) > 1})
-    if dupes:
-        raise yaml.constructor.ConstructorError(None, None, f"duplicate keys {dupes}", node.start_mark)
-    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
 def packaged_path() -> Path:
     """The spelling.yaml shipped in the healthcoach.guardrails package."""
     return Path(str(resources.files("healthcoach.guardrails").joinpath("spelling.yaml")))
@@ -106,19 +88,7 @@ def packaged_path() -> Path:
 
 def load_spelling(path: Path | None = None) -> Spelling:
     """Read and validate a spelling vocabulary (default: the packaged spelling.yaml)."""
-    path = path or packaged_path()
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror or e}") from e
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML: {e}") from e
-    try:
-        return Spelling.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{path.name}: invalid field {field!r}: {first['msg']} ({path})") from e
+    return read_model(path or packaged_path(), Spelling)
 
 
 @cache
