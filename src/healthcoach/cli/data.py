@@ -10,14 +10,6 @@ import typer
 from rich.table import Table
 
 from healthcoach.cli.common import app_context, console
-from healthcoach.privacy import (
-    delete_user,
-    disconnect_source,
-    export_user,
-    get_consent,
-    list_audit,
-    set_consent,
-)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +38,8 @@ def consent(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show or change consent: records in chat (off by default) and remote LLM use. Every change is logged."""
+    from healthcoach.privacy import get_consent, set_consent  # lazy: start-up time of every command
+
     store = app_context(ctx).stores.records
     rec_flag, llm_flag = _flag(records, "--records"), _flag(remote_llm, "--remote-llm")
     if rec_flag is None and llm_flag is None:
@@ -72,6 +66,8 @@ def export(
     user: str = typer.Option(..., "--user", "-u", help="Whose data."),
 ) -> None:
     """Export everything held about you: profile, consent history, records (JSON and FHIR), conversations, audit."""
+    from healthcoach.privacy import export_user  # lazy: start-up time of every command
+
     path = export_user(app_context(ctx).stores, user, out)
     console.print(f"exported to {path} (see README.md inside); it contains health information, keep it private")
 
@@ -83,6 +79,8 @@ def delete(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Delete everything about a user from every store (records, vectors, conversations, profile). No undo."""
+    from healthcoach.privacy import delete_user  # lazy: start-up time of every command
+
     stores = app_context(ctx).stores
     stores.records.get_user(user)
     if not yes:
@@ -104,6 +102,8 @@ def disconnect(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Remove the records of one source (without --kind: list sources). The search index is rebuilt."""
+    from healthcoach.privacy import disconnect_source  # lazy: start-up time of every command
+
     stores = app_context(ctx).stores
     stores.records.get_user(user)
     sources = stores.records.sources(user)
@@ -130,6 +130,8 @@ def audit(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Your audit log: questions and the ids of the records read, consent changes, exports, deletions."""
+    from healthcoach.privacy import list_audit  # lazy: start-up time of every command
+
     entries = list_audit(app_context(ctx).stores.records, user, limit)
     if as_json:
         print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,9 +12,11 @@ from rich.table import Table
 
 from healthcoach.cli.auth import register_users
 from healthcoach.cli.common import app_context, console
-from healthcoach.ingest.pipeline import IngestReport
 from healthcoach.records.models import Category
 from healthcoach.records.serialize import code_keys, record_json
+
+if TYPE_CHECKING:
+    from healthcoach.ingest.pipeline import IngestReport
 
 
 def register(app: typer.Typer) -> None:
