@@ -7,11 +7,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from healthcoach.cli.auth import register_users
-from healthcoach.cli.common import app_context, console
+from healthcoach.cli.common import app_context, console, err_console
 from healthcoach.records.models import Category
 from healthcoach.records.serialize import code_keys, record_json
 
@@ -30,24 +42,46 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(..., help="Export files, folders or .zip files (FHIR R4 JSON/NDJSON ...)."),
+    paths: list[Path] = typer.Argument(..., help="Export files, folders or .zip files (formats: see below)."),
     user: str = typer.Option(..., "--user", "-u", help="Whose records these are."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Ingest exports into a user's record store and vector index (all or nothing)."""
+    """Ingest exports into a user's record store and vector index (all or nothing).
+
+    Supported: FHIR R4 JSON/NDJSON (files, folders, .zip), Apple Health export.xml, Fitbit Takeout and
+    Web API JSON, Google Fit, Withings and iHealth JSON."""
     app = app_context(ctx)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                  transient=True, disable=as_json) as bar:
-        task = bar.add_task("reading", total=None)
+    with ingest_progress(disable=as_json) as bar:
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total or None)
+            if stage not in tasks:  # one bar per step, so each step's rate and ETA are its own
+                for earlier in tasks.values():
+                    bar.update(earlier, visible=False)
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
 
         report = app.stores.ingestor.ingest(user, paths, progress=progress)
     if as_json:
         console.print_json(report.model_dump_json())
         return
     print_report(report)
+
+
+class RateColumn(ProgressColumn):
+    """Items per second of the current step (rich's speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
+
+
+def ingest_progress(disable: bool = False, out: Console | None = None) -> Progress:
+    """A progress bar per ingest step (reading each file, storing, embedding): done/total, the rate
+    per second, elapsed time and the time left. It draws on stderr, so piped output stays clean."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=out or err_console,
+                    transient=True, disable=disable)
 
 
 def print_report(report: IngestReport) -> None:

@@ -24,6 +24,7 @@ from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import IngestRow
 from healthcoach.store.vectors import SyncStats, VectorIndex
+from healthcoach.user_names import check_user_name
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -61,11 +62,14 @@ class Ingestor:
         self.settings = settings or IngestSettings()
         self.today = today
 
-    def load(self, user_id: str, paths: Sequence[Path]) -> tuple[AdapterResult, list[str]]:
+    def load(self, user_id: str, paths: Sequence[Path], say: Progress | None = None
+             ) -> tuple[AdapterResult, list[str]]:
         """Parse every path into records (nothing is stored); raises IngestError naming file and reason."""
         result, names = AdapterResult(), []
         known = self.store.snapshot(user_id)
-        for path in paths:
+        for n, path in enumerate(paths):
+            if say is not None:
+                say(f"reading {Path(path).name}", n, len(paths))
             part, files = load_any(Path(path), user_id, self.settings.max_file_bytes, known=known)
             result.extend(part)
             names.extend(files)
@@ -75,8 +79,9 @@ class Ingestor:
         """Ingest exports for one user; all or nothing."""
         t0 = time.perf_counter()
         say = progress or (lambda stage, done, total: None)
+        check_user_name(user_id)  # before a long parse, not after it
         say("reading", 0, len(paths))
-        result, names = self.load(user_id, paths)
+        result, names = self.load(user_id, paths, say)
         return self.store_result(user_id, result, names, t0, say)
 
     def add_records(self, user_id: str, records: Sequence[Record]) -> IngestReport:
@@ -109,7 +114,8 @@ class Ingestor:
                 else:
                     chunks = build_chunks(user_id, self.store.query(user_id, s=s))
                     say("indexing", 0, len(chunks))
-                    stats = self.vectors.sync(user_id, chunks, s)
+                    stats = self.vectors.sync(user_id, chunks, s,
+                                              progress=lambda done, total: say("embedding", done, total))
             except Exception:
                 log.exception("vector sync failed for an ingest; restoring the index from the record store")
                 s.rollback()

@@ -10,6 +10,7 @@ any other folder, and a zip, is read as FHIR.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 from healthcoach.errors import IngestError
 from healthcoach.records.base import AdapterResult
 from healthcoach.records.fhir import parse_fhir_files
-from healthcoach.records.files import iter_files
+from healthcoach.records.files import JSON_SUFFIXES, iter_files
 from healthcoach.wearables import is_apple_health, is_google_fit, is_ihealth, is_withings
 from healthcoach.wearables.apple_health import load_apple_health
 from healthcoach.wearables.fitbit_api import is_fitbit_api, load_fitbit_api
@@ -61,11 +62,25 @@ def _anything(path: Path, head: str) -> bool:
     return True  # the last row: whatever no other row claimed is read as FHIR
 
 
+SUPPORTED_FORMATS: tuple[str, ...] = (
+    "FHIR R4 JSON or NDJSON (a bundle, resources, or a folder or .zip of them)",
+    "Apple Health export.xml",
+    "Fitbit Google Takeout folder",
+    "Fitbit Web API JSON",
+    "Google Fit JSON",
+    "Withings JSON",
+    "iHealth JSON",
+)
+SUPPORTED = "; ".join(SUPPORTED_FORMATS)
+
+
 def load_fhir(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
-    """Load FHIR JSON/NDJSON files, folders and zips."""
+    """Load FHIR JSON/NDJSON files, folders and zips; any other file is not a supported format."""
+    if path.is_file() and path.suffix.lower() not in {*JSON_SUFFIXES, ".zip"} and not zipfile.is_zipfile(path):
+        raise IngestError(f"{path.name}: not a supported format (supported: {SUPPORTED})")
     files = list(iter_files(path, req.max_bytes))
     if not files:
-        raise IngestError(f"{path}: no FHIR JSON or NDJSON files found")
+        raise IngestError(f"{path.name}: no supported files found (supported: {SUPPORTED})")
     return parse_fhir_files(files, req.user_id, known=req.known), [f.name for f in files]
 
 

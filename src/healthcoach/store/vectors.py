@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,10 +100,12 @@ class VectorIndex:
             collection_metadata={"hnsw:space": "cosine"},
         )
 
-    def sync(self, user_id: str, chunks: Sequence[Chunk], session: Session | None = None) -> SyncStats:
+    def sync(self, user_id: str, chunks: Sequence[Chunk], session: Session | None = None,
+             progress: Callable[[int, int], None] | None = None) -> SyncStats:
         """Make the user's collection equal to chunks: upsert changed texts, delete stale ids.
 
-        Pass the ingest's session so embedding-cache writes join its transaction."""
+        Pass the ingest's session so embedding-cache writes join its transaction; `progress(done, total)`
+        hears after each embedded batch."""
         stats = SyncStats(chunks=len(chunks))
         store = self._store(user_id, CachedEmbeddings(self.embedder, self.store, user_id, stats, session))
         existing = self._hashes(store)
@@ -118,6 +120,8 @@ class VectorIndex:
                 metadatas=[{**c.metadata, "text_hash": c.text_hash} for c in part],
                 ids=[c.id for c in part],
             )
+            if progress is not None:
+                progress(i + len(part), len(changed))
         stats.upserted = len(changed)
         stale = [i for i in existing if i not in wanted]
         for i in range(0, len(stale), BATCH):
