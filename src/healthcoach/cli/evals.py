@@ -55,7 +55,7 @@ def bench(
     ctx: typer.Context,
     report: Path = typer.Option(DEFAULT_REPORT, "--report", help="Where to write bench.json and bench.md."),
     data: Path | None = typer.Option(None, "--data", help="Shared data dir (default: ../shared/data if present)."),
-    only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, answers, guard, wearables, scale, heap_scrub."),
+    only: list[str] = typer.Option([], "--only", help="Run only these parts: ingest, answers, guard, wearables, scale, heap_scrub, cli_cold."),
 ) -> None:
     """Benchmarks: ingest vs raw encoder, re-ingest, answer and guard latency, wearables, scale."""
     from healthcoach.evals.bench import run_bench  # lazy: start-up time

@@ -18,6 +18,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from healthcoach.container import build_coach
+from healthcoach.evals.bench_cli import bench_cli_cold
 from healthcoach.evals.bench_heap import bench_heap_scrub
 from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import pct
@@ -170,7 +171,7 @@ def bench_scale(work: Path, log: Log) -> dict[str, Any]:
 def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: set[str] | None,
               log: Log) -> dict[str, Any]:
     """Run the selected benchmarks and write bench.json + bench.md."""
-    want = only or {"ingest", "answers", "guard", "wearables", "scale", "heap_scrub"}
+    want = only or {"ingest", "answers", "guard", "wearables", "scale", "heap_scrub", "cli_cold"}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -182,7 +183,8 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
             results["answers"] = bench_answers(pop, log)
         if "guard" in want:
             results["guard"] = bench_guard(settings, pop.stores.embedder if pop else Embedder(settings.embedding), log)
-        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale), ("heap_scrub", bench_heap_scrub)):
+        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale), ("heap_scrub", bench_heap_scrub),
+                         ("cli_cold", bench_cli_cold)):
             if part in want:
                 try:
                     results[part] = fn(work, log)
