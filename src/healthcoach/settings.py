@@ -91,6 +91,8 @@ class APISettings(BaseModel):
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest request body accepted.")
     max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
     request_timeout_s: float = Field(60.0, gt=0, description="Seconds before a request is answered 504.")
+    citation_footnotes: bool = Field(True, description="Append the sources to OpenAI-compatible answers as "
+                                     "markdown footnotes (date, label, value, source).")
     local_user: str | None = Field(
         None, description="Single-user mode without tokens; only allowed when bound to 127.0.0.1."
     )

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from healthcoach.api.auth import Authenticator, check_local_mode
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import error_response, install_error_handlers
+from healthcoach.api.openai_compat import install_offline_docs, models_router
 from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records
 from healthcoach.container import CoachBundle
 from healthcoach.errors import TooLarge
@@ -75,7 +76,7 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
     bundle = coach_bundle or CoachBundle.build(settings)
     auth = Authenticator(bundle.stores.records, settings.api.local_user)
     deps = Deps(settings, bundle, auth, request_timeout_s or settings.api.request_timeout_s)
-    app = FastAPI(title="healthcoach", version="1", description=DESCRIPTION,
+    app = FastAPI(title="healthcoach", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
                   openapi_tags=[{"name": "chat", "description": "Ask the coach."},
                                 {"name": "records", "description": "Your stored records."},
                                 {"name": "ingest", "description": "Add exports."},
@@ -84,6 +85,8 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
     install_error_handlers(app)
     for module in (health, chat, openai, records, ingest, me, log, privacy):
         app.include_router(module.router(deps))
+    app.include_router(models_router(deps))
+    install_offline_docs(app)
     app.add_middleware(BodyLimit, limit=settings.api.max_upload_bytes)
     _document_limits(app, settings)
     app.state.deps = deps
