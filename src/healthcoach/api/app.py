@@ -12,7 +12,7 @@ from healthcoach.api.auth import Authenticator, check_local_mode
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import error_response, install_error_handlers
 from healthcoach.api.openai_compat import install_offline_docs, models_router
-from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records
+from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records, summary
 from healthcoach.container import CoachBundle
 from healthcoach.errors import TooLarge
 from healthcoach.settings import Settings
@@ -83,7 +83,7 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
                                 {"name": "meta", "description": "Liveness and your profile."},
                                 {"name": "privacy", "description": "Consent, export, sources, audit, delete."}])
     install_error_handlers(app)
-    for module in (health, chat, openai, records, ingest, me, log, privacy):
+    for module in (health, chat, openai, records, summary, ingest, me, log, privacy):
         app.include_router(module.router(deps))
     app.include_router(models_router(deps))
     install_offline_docs(app)

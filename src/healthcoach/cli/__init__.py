@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from healthcoach import __version__
-from healthcoach.cli import chat, data, demo, evals, records, serve, wearables
+from healthcoach.cli import chat, data, demo, evals, records, serve, share, wearables
 from healthcoach.cli.common import AppContext, err_console
 from healthcoach.cli.setup import quiet_help, setup_logging
 from healthcoach.errors import HealthCoachError
@@ -55,7 +55,7 @@ def root(
     setup_logging(ctx.obj.settings.home, verbose)
 
 
-for module in (records, chat, evals, serve, data, wearables, demo):  # the order of `--help`
+for module in (records, chat, share, evals, serve, data, wearables, demo):  # the order of `--help`
     module.register(app)
 
 
