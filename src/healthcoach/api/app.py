@@ -115,13 +115,12 @@ def _mount_ui(app: FastAPI, deps: Deps) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr  # optional dependency: the ui extra
 
-    from healthcoach.ui.app import build_ui  # optional dependency: the ui extra (gradio)
+    from healthcoach.ui.app import build_ui, mount_options  # optional dependency: the ui extra (gradio)
 
     local = deps.settings.api.local_user
     blocks = build_ui(deps.bundle, local_user=local)
     gr.mount_gradio_app(
         app, blocks, path="/ui", ssr_mode=False, max_file_size=deps.settings.api.max_upload_bytes,
-        auth=None if local else deps.auth.check_login,
-        auth_message="Sign in with your user name and the API token `healthcoach users add NAME` printed.",
-        footer_links=[],
+        auth=None if local else deps.auth.check_login, footer_links=[],
+        **mount_options(),  # theme, stylesheet, and a sign-in page that asks for the token
     )
