@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from healthcoach.records.models import Category, Record
 from healthcoach.records.render import is_active, primary_code
-from healthcoach.records.units import display_value
+from healthcoach.records.units import display_range, display_value
 from healthcoach.store.records import RecordStore
 
 KEY_LABS = 12
@@ -73,8 +73,8 @@ def _newest_per_code(records: list[Record], limit: int) -> list[Record]:
 
 def _lab_detail(rec: Record) -> str:
     parts = [display_value(rec)]
-    if rec.reference_range and rec.reference_range.display():
-        parts.append(f"range {rec.reference_range.display()}")
+    if rec.reference_range and display_range(rec.reference_range):
+        parts.append(f"range {display_range(rec.reference_range)}")
     if rec.interpretation:
         parts.append(f"flagged {rec.interpretation}")
     return "; ".join(p for p in parts if p)
@@ -99,7 +99,8 @@ def build_summary(store: RecordStore, user_id: str, today: Date | None = None) -
     meds = [_line(r, r.text or "") for r in by_cat[Category.medication] if is_active(r)]
     allergies = [_line(r, _allergy_detail(r)) for r in by_cat[Category.allergy]
                  if (r.status or "active").lower() not in INACTIVE_ALLERGY]
-    labs = [_line(r, _lab_detail(r)) for r in _newest_per_code(by_cat[Category.lab], KEY_LABS)]
+    results = [r for r in by_cat[Category.lab] if r.value is not None or r.components or r.text]  # not panels
+    labs = [_line(r, _lab_detail(r)) for r in _newest_per_code(results, KEY_LABS)]
     vaccines = [_line(r) for r in _newest_per_code(by_cat[Category.immunization], VACCINES)]
     visits = [_line(r, r.details.get("reason", "")) for r in by_cat[Category.encounter][:VISITS]]
     return Summary(

@@ -29,7 +29,7 @@ def header_html(name: str, user: str, newest: date | None, records: int, local: 
     """The header: whose records these are, the date they run to, and how to sign out."""
     runs_to = f"records to {newest:%b %d, %Y}" if newest else "no dated records yet"
     who = (f"local single-user mode ({escape(user)}; this server only listens on this computer)" if local
-           else f"signed in as {escape(user)} · <a href='/ui/logout'>Sign out</a>")
+           else f"Signed in as {escape(user)} · <a href='/ui/logout'>Sign out</a>")
     return (f"<div id='hc-header'><h1>{escape(name)}</h1><span class='hc-sub'>{runs_to} · {records} records"
             f" · {who}</span></div>")
 
