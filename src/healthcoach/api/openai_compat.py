@@ -97,7 +97,7 @@ def swagger_assets() -> Path | None:
     """The folder of swagger-ui's JS and CSS from the installed swagger-ui-bundle package, if any."""
     if find_spec("swagger_ui_bundle") is None:
         return None
-    import swagger_ui_bundle  # optional: the api extra
+    import swagger_ui_bundle  # optional dependency: the api extra
 
     path = Path(swagger_ui_bundle.swagger_ui_path)
     return path if (path / "swagger-ui-bundle.js").is_file() else None

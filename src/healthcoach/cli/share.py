@@ -21,8 +21,8 @@ def summary(
     """Write a one-page summary to share with a doctor: active problems, medications with their
     instructions, allergies, recent labs with ranges, vaccines and visits; each line dated and sourced."""
     from healthcoach.share import build_summary  # lazy: start-up time of other commands
-    from healthcoach.share.html import summary_html
-    from healthcoach.share.pdf import write_summary_pdf
+    from healthcoach.share.html import summary_html  # lazy: start-up time
+    from healthcoach.share.pdf import write_summary_pdf  # lazy: start-up time
 
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".html", ".htm"):

@@ -13,12 +13,18 @@ TEAL = "#0b7285"
 
 def summary_pdf(summary: Summary) -> bytes:
     """PDF bytes of the summary (letter size; long sections flow onto a second page)."""
-    # lazy: reportlab is only needed when a PDF is asked for
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import letter
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.lib.units import inch
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    # lazy: start-up time (reportlab loads only when a PDF is asked for)
+    from reportlab.lib import colors  # lazy: start-up time
+    from reportlab.lib.pagesizes import letter  # lazy: start-up time
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # lazy: start-up time
+    from reportlab.lib.units import inch  # lazy: start-up time
+    from reportlab.platypus import (  # lazy: start-up time
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     styles = getSampleStyleSheet()
     cell = ParagraphStyle("cell", parent=styles["BodyText"], fontSize=8.5, leading=10.5)

@@ -21,9 +21,9 @@ SIGN_IN_SCRIPT = """
       if (el.tagName === "INPUT") {
         if (!el.placeholder || el.placeholder.toLowerCase() === "password") { el.placeholder = "hc_..."; }
         el.setAttribute("aria-label", "API token");
-      } else if (el.childElementCount === 0 && el.textContent.trim() === "Password") {
+      } else if (el.childElementCount === 0 && el.textContent.trim().toLowerCase() === "password") {
         el.textContent = "API token";
-      } else if (el.childElementCount === 0 && el.textContent.trim() === "Username") {
+      } else if (el.childElementCount === 0 && el.textContent.trim().toLowerCase() === "username") {
         el.textContent = "User name";
       }
     });
