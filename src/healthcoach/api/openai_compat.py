@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from healthcoach.api.deps import Deps
+from healthcoach.api.routes.common import errors
 from healthcoach.api.schemas import Annotation, UrlCitation
 from healthcoach.compose.reply import Reply
 from healthcoach.errors import NotFound
@@ -47,12 +48,12 @@ def models_router(deps: Deps) -> APIRouter:
     """`GET /v1/models` and `GET /v1/models/{model_id}`: the one model this server answers as."""
     r = APIRouter(prefix="/v1", tags=["chat"], dependencies=[Depends(deps.auth)])
 
-    @r.get("/models", response_model=ModelList)
+    @r.get("/models", response_model=ModelList, responses=errors())
     def models() -> ModelList:
         """The models this server answers as (OpenAI's list shape); clients call it to check the endpoint."""
         return ModelList(data=[Model(id=MODEL)])
 
-    @r.get("/models/{model_id}", response_model=Model)
+    @r.get("/models/{model_id}", response_model=Model, responses=errors(404))
     def model(model_id: str) -> Model:
         """One model by id (404 for any other name)."""
         if model_id != MODEL:

@@ -17,7 +17,7 @@ from healthcoach.share.pdf import summary_pdf
 def router(deps: Deps) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["records"], dependencies=[Depends(deps.auth)])
 
-    @r.get("/summary", response_class=HTMLResponse, responses={
+    @r.get("/summary", response_class=Response, responses={
         **errors(404),
         200: {"description": "The summary page.", "content": {"text/html": {}, "application/pdf": {}}}})
     async def summary(user: str = Depends(deps.auth),
