@@ -13,6 +13,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import fhir_factory as F
+from conftest import GUARD_CACHE
 from healthcoach import __version__
 from healthcoach.cli import app, command
 from healthcoach.cli.chat import show
@@ -23,7 +24,8 @@ runner = CliRunner()
 
 
 def cli(home: Path, *args: str, input: str | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, ["--data-dir", str(home), *args], input=input)
+    env = {"HEALTHCOACH_CACHE_DIR": str(GUARD_CACHE)}  # the trained guard, shared by the test session
+    result = runner.invoke(app, ["--data-dir", str(home), *args], input=input, env=env)
     return result.exit_code, result.output
 
 

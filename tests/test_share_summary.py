@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from conftest import GUARD_CACHE
 from healthcoach.api.app import create_app
 from healthcoach.api.testing import SampleServer, sample_server
 from healthcoach.cli import app
@@ -50,6 +51,7 @@ def test_summary_command_writes_a_pdf_a_doctor_can_read(tmp_path: Path,
                                                         sample_bundle: tuple[Path, dict[str, Any]]) -> None:
     path, truth = sample_bundle
     home = tmp_path / "data"
+    runner.env = {"HEALTHCOACH_CACHE_DIR": str(GUARD_CACHE)}  # the trained guard, shared by the test session
     result = runner.invoke(app, ["--data-dir", str(home), "ingest", str(path), "--user", "maria"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "summary.pdf"

@@ -12,6 +12,7 @@ CSS_PATH = Path(__file__).parent / "static" / "healthcoach.css"
 SIGN_IN_MESSAGE = ("Sign in with your user name and your API token (it starts with hc_). "
                    "Get one on this computer with: healthcoach users add YOUR-NAME")
 
+
 def theme() -> gr.themes.Base:
     """A calm teal theme with readable type (system fonts: nothing is fetched from the internet)."""
     return gr.themes.Soft(primary_hue="teal", secondary_hue="cyan", neutral_hue="slate",
