@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from healthcoach.api.auth import Authenticator, check_local_mode
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import error_response, install_error_handlers
-from healthcoach.api.openai_compat import install_offline_docs, models_router
 from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records, summary
+from healthcoach.api.routes.openai_compat import install_offline_docs, models_router
 from healthcoach.container import CoachBundle
 from healthcoach.errors import TooLarge
 from healthcoach.settings import Settings

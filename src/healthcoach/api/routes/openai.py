@@ -18,8 +18,8 @@ from fastapi.responses import StreamingResponse
 
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import InvalidRequest
-from healthcoach.api.openai_compat import citation_annotations, content_of, footnotes
 from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse, sse_schema
+from healthcoach.api.routes.openai_compat import citation_annotations, content_of, footnotes
 from healthcoach.api.schemas import (
     Choice,
     CoachExtra,
