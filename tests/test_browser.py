@@ -1,5 +1,5 @@
 """A real browser (Debian's chromium via Playwright, never downloaded): sign in, ask "What's my A1c?", see the
-value and a citation, open the lab chart; screenshots go to artifacts/."""
+value and a citation, open the lab chart, the emergency card, every records tab, the summary download and\nthe upload formats; screenshots go to artifacts/."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -14,7 +15,9 @@ from fastapi import FastAPI
 import fhir_factory as F
 from healthcoach.api.app import create_app
 from healthcoach.api.testing import SampleServer, free_port, live_server, sample_server
+from healthcoach.records.models import CATEGORY_TITLES
 from healthcoach.store.embeddings import Embedder
+from healthcoach.ui.render import BROWSE
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -43,21 +46,43 @@ def base_url(server: SampleServer) -> Iterator[str]:
         yield url
 
 
+def launch(pw: Any) -> Any:
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+
+
+def sign_in(browser: Any, base_url: str, token: str, shot: str | None = None) -> Any:
+    """A signed-in page; the sign-in page asks for the API token and says where to get one."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)  # answers and ingest-sized pages take a while on a loaded CI box
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(f"{base_url}/ui/")
+    message = page.get_by_text("Your token was printed once by")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("healthcoach users add")  # where to get a token
+    assert "`" not in page.locator("body").inner_text()  # no literal backticks on the sign-in page
+    if shot:
+        page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    page.get_by_label("User name").fill("maria")
+    page.get_by_label("Token").fill(token)  # the field says token, not password
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#banner")).to_contain_text("wellness coach, not a doctor")
+    return page
+
+
 def test_sign_in_ask_a1c_and_open_lab_chart(server: SampleServer, base_url: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     latest = server.truths["maria"]["hba1c"]["latest"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = launch(pw)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(60_000)
-            page.goto(f"{base_url}/ui/")
-            page.get_by_label("User name").fill("maria")
-            page.get_by_label("Token").fill(server.tokens["maria"])
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.locator("#banner")).to_contain_text("wellness coach, not a doctor")
+            page = sign_in(browser, base_url, server.tokens["maria"], shot="ui-sign-in.png")
+            header = page.locator("#hc-header")
+            expect(header).to_contain_text(server.truths["maria"]["name"])
+            expect(header).to_contain_text("records to")
             expect(page.locator("#whoami")).to_contain_text("Signed in as maria")
             page.locator("#question textarea").fill("What's my A1c?")
             page.locator("#ask").click()
@@ -71,9 +96,10 @@ def test_sign_in_ask_a1c_and_open_lab_chart(server: SampleServer, base_url: str)
 
             page.get_by_role("tab", name="Trends").click()
             page.get_by_role("tab", name="Lab trends").click()
-            charts = page.get_by_role("img", name="plot visualising")
+            charts = page.locator(".js-plotly-plot")
             expect(charts.first).to_be_visible()
             assert charts.count() == 2  # A1c and cholesterol
+            expect(charts.first.locator("text=reference range").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "ui-lab-chart.png"), full_page=True)
         finally:
             browser.close()
@@ -143,3 +169,65 @@ def _static(folder: Path) -> FastAPI:
     site = FastAPI()
     site.mount("/", StaticFiles(directory=folder))
     return site
+
+
+def test_emergency_card_comes_first_with_call_links(server: SampleServer, base_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = sign_in(browser, base_url, server.tokens["maria"])
+            page.locator("#question textarea").fill("I have crushing chest pain and my left arm went numb")
+            page.locator("#ask").click()
+            card = page.locator("#chat .hc-emergency")
+            expect(card).to_be_visible()
+            for number in ("911", "988", "18002221222"):
+                expect(card.locator(f"a[href='tel:{number}']")).to_be_visible()
+            color = card.evaluate("el => getComputedStyle(el).backgroundColor")
+            assert color == "rgb(201, 42, 42)", color  # red
+            page.screenshot(path=str(ARTIFACTS / "ui-emergency-card.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_every_records_tab_and_the_summary_download(server: SampleServer, base_url: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = sign_in(browser, base_url, server.tokens["maria"])
+            page.get_by_role("tab", name="Records").click()
+            for title in [CATEGORY_TITLES[c] for c in BROWSE]:
+                page.get_by_role("tab", name=title, exact=True).click()
+                table = page.locator(".hc-records:visible").first
+                expect(table).to_be_visible()
+                page.screenshot(path=str(ARTIFACTS / f"ui-records-{title.lower().replace(' ', '-')}.png"))
+            page.get_by_role("tab", name="Lab results", exact=True).click()
+            expect(page.locator(".hc-records:visible").first).to_contain_text("Hemoglobin A1c")
+
+            page.get_by_role("tab", name="Share with my doctor").click()
+            page.locator("#summary-show").click()
+            summary = page.locator("#summary-page")
+            expect(summary).to_contain_text("Current medications")
+            expect(summary).to_contain_text(server.truths["maria"]["active_medications"][0])
+            page.screenshot(path=str(ARTIFACTS / "ui-summary.png"), full_page=True)
+            page.locator("#summary-pdf").click()
+            link = page.locator("#summary-file a").first
+            expect(link).to_be_visible()
+            with page.expect_download() as download:
+                link.click()
+            saved = ARTIFACTS / "ui-summary-download.pdf"
+            download.value.save_as(saved)
+            assert saved.read_bytes().startswith(b"%PDF")
+
+            page.get_by_role("tab", name="Upload").click()
+            formats = page.locator("#upload-formats")
+            for fmt in ("FHIR R4", "Apple Health", "Fitbit", "Google Fit", "Withings", "iHealth"):
+                expect(formats).to_contain_text(fmt)
+            page.screenshot(path=str(ARTIFACTS / "ui-upload.png"), full_page=True)
+        finally:
+            browser.close()

@@ -12,11 +12,17 @@ from sqlalchemy import select
 
 from healthcoach.coach import Coach
 from healthcoach.compose.reply import Reply, Turn
-from healthcoach.errors import NotFound
+from healthcoach.errors import InvalidInput, NotFound
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import AuditRow, ConversationRow, MessageRow
 
 HISTORY_TURNS = 12
+
+
+def require_question(message: str) -> None:
+    """An empty or blank message is not a question: say so rather than answer from nothing."""
+    if not message or not message.strip():
+        raise InvalidInput("please type a question")
 
 
 class ChatService:
@@ -54,6 +60,7 @@ class ChatService:
 
     def ask(self, user_id: str, message: str, conversation_id: str | None = None) -> tuple[str, Reply]:
         """Answer within a conversation (a new one when no id is given)."""
+        require_question(message)
         cid, history = self._open(user_id, conversation_id)
         reply = self.coach.ask(user_id, message, history[-self.history_turns:])
         self._save(user_id, cid, message, reply)
@@ -62,6 +69,7 @@ class ChatService:
     def stream(self, user_id: str, message: str, conversation_id: str | None = None
                ) -> Iterator[tuple[str, dict[str, object]]]:
         """Like ask, as events: ("delta", {"text"}) ... then ("reply", Reply JSON)."""
+        require_question(message)
         cid, history = self._open(user_id, conversation_id)
         reply: Reply | None = None
         for kind, payload in self.coach.stream(user_id, message, history[-self.history_turns:]):

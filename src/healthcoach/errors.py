@@ -34,6 +34,12 @@ class TooLarge(IngestError):
     status = 413
 
 
+class InvalidInput(HealthCoachError):
+    """A request the coach cannot act on as given (an empty question, a user name outside the rule)."""
+
+    status = 422
+
+
 class NotFound(HealthCoachError):
     """The thing asked for does not exist for this user (also used for other users' things)."""
 

@@ -113,6 +113,8 @@ class APISettings(BaseModel):
     )
     max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
     request_timeout_s: float = Field(60.0, gt=0, description="Seconds before a request is answered 504.")
+    citation_footnotes: bool = Field(True, description="Append the sources to OpenAI-compatible answers as "
+                                     "markdown footnotes (date, label, value, source).")
     local_user: str | None = Field(
         None,
         description="Single-user mode without tokens, for this computer only: needs a loopback address, answers "

@@ -15,7 +15,8 @@ from healthcoach.api import pages
 from healthcoach.api.auth import Authenticator, LaunchKey, check_local_mode
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import error_response, install_error_handlers
-from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records
+from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records, summary
+from healthcoach.api.routes.openai_compat import DOCS_ASSETS, install_offline_docs, models_router
 from healthcoach.api.security import Gate, Policy
 from healthcoach.api.sessions import SessionStore, UIAuth
 from healthcoach.container import CoachBundle
@@ -92,20 +93,24 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
     auth = Authenticator(store, api.local_user, launch)
     ui_auth = UIAuth(SessionStore(store, api.ui_session_ttl_s, api.port), api.local_user, launch) if ui else None
     deps = Deps(settings, bundle, auth, request_timeout_s or api.request_timeout_s, files, ui_auth, launch)
-    app = FastAPI(title="healthcoach", version="1", description=DESCRIPTION, lifespan=_sweeping(files),
+    app = FastAPI(title="healthcoach", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None,
+                  lifespan=_sweeping(files),
                   openapi_tags=[{"name": "chat", "description": "Ask the coach."},
                                 {"name": "records", "description": "Your stored records."},
                                 {"name": "ingest", "description": "Add exports."},
                                 {"name": "meta", "description": "Liveness and your profile."},
                                 {"name": "privacy", "description": "Consent, export, sources, audit, delete."}])
     install_error_handlers(app)
-    for module in (health, chat, openai, records, ingest, me, log, privacy):
+    for module in (health, chat, openai, records, summary, ingest, me, log, privacy):
         app.include_router(module.router(deps))
+    app.include_router(models_router(deps))
+    install_offline_docs(app)
     if ui:
         app.include_router(pages.router(deps))  # before the Gradio mount: these paths take precedence
     app.add_middleware(BodyLimit, limit=api.max_upload_bytes)
     policy = Policy(port=api.port, local_user=api.local_user, allowed_hosts=tuple(api.allowed_hosts),
-                    max_header_bytes=api.max_header_bytes, public_paths=PUBLIC_PATHS)
+                    max_header_bytes=api.max_header_bytes, public_paths=PUBLIC_PATHS,
+                    public_prefixes=(DOCS_ASSETS + "/",))
     app.add_middleware(Gate, policy=policy, auth=auth, ui=ui_auth, launch=launch, files=files)  # outermost
     _document_limits(app, settings)
     app.state.deps, app.state.launch = deps, launch
@@ -155,7 +160,7 @@ def _mount_ui(app: FastAPI, deps: Deps) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr  # optional dependency: the ui extra
 
-    from healthcoach.ui.app import build_ui  # optional dependency: the ui extra (gradio)
+    from healthcoach.ui.app import build_ui, mount_options  # optional dependency: the ui extra (gradio)
 
     # Gradio keeps uploads in GRADIO_TEMP_DIR (default /tmp/gradio, readable by other accounts): put them in
     # the server's private temp folder, where the gate never lets Gradio's file route serve them.
@@ -164,4 +169,5 @@ def _mount_ui(app: FastAPI, deps: Deps) -> None:
     gr.mount_gradio_app(
         app, blocks, path="/ui", ssr_mode=False, max_file_size=deps.settings.api.max_upload_bytes,
         auth_dependency=deps.ui, footer_links=[],
+        **mount_options(),  # theme and stylesheet (sign-in is the API's own page, api/pages.py)
     )

@@ -149,9 +149,25 @@ class CoachExtra(BaseModel):
         return cls.model_validate(reply.model_dump(include=set(cls.model_fields)))
 
 
+class UrlCitation(BaseModel):
+    """OpenAI's url_citation: where in `content` the marker sits and which record it points at."""
+
+    start_index: int
+    end_index: int
+    url: str
+    title: str
+
+
+class Annotation(BaseModel):
+    type: str = "url_citation"
+    url_citation: UrlCitation
+
+
 class CompletionMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
-    content: str
+    content: str = Field(description="The answer; its sources follow as markdown footnotes unless "
+                         "HEALTHCOACH_API__CITATION_FOOTNOTES=false.")
+    annotations: list[Annotation] = Field(default_factory=list, description="One url_citation per [n] marker.")
 
 
 class Choice(BaseModel):

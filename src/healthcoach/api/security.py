@@ -79,6 +79,7 @@ class Policy:
     allowed_hosts: tuple[str, ...]
     max_header_bytes: int
     public_paths: frozenset[str]
+    public_prefixes: tuple[str, ...] = ()  # static assets that hold no data (the offline /docs page's scripts)
     ui_prefix: str = "/ui"
 
     def host_ok(self, host: str) -> bool:
@@ -182,7 +183,8 @@ class Gate:
 
     async def _check_caller(self, scope: Scope, headers: Headers) -> Response | None:
         path, ui = scope["path"], self.policy.ui_prefix
-        if path in self.policy.public_paths or path in (f"{ui}/login", f"{ui}/logout"):
+        if (path in self.policy.public_paths or path in (f"{ui}/login", f"{ui}/logout")
+                or path.startswith(tuple(self.policy.public_prefixes))):
             return None
         cookies = cookie_parser(headers.get("cookie", ""))
         if path == "/v1" or path.startswith("/v1/"):

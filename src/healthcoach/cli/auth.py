@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import re
-
 import typer
 
 from healthcoach.cli.common import app_context, console, err_console, fail
-from healthcoach.errors import NotFound
+from healthcoach.errors import InvalidInput, NotFound
+from healthcoach.user_names import check_user_name
 
 
 def register_users(users_app: typer.Typer) -> None:
@@ -25,8 +24,10 @@ def add(
     store it safely; it signs in to the API (Authorization: Bearer) and the web UI (user name + token)."""
     from healthcoach.api.auth import create_token  # optional dependency: the api extra (fastapi)
 
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name):
-        fail("a user name may use letters, digits, '.', '_' and '-' (at most 64 characters)")
+    try:
+        check_user_name(name)
+    except InvalidInput as exc:
+        fail(exc.message)
     app = app_context(ctx)
     token = create_token(app.stores.records, name)
     if records_in_chat:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
-from healthcoach.chat import ChatService
-from healthcoach.coach import Coach
-from healthcoach.container import Stores, build_coach, build_stores
 from healthcoach.settings import Settings
+
+if TYPE_CHECKING:  # the stores, the coach and their libraries load when a command first needs them
+    from healthcoach.chat import ChatService
+    from healthcoach.coach import Coach
+    from healthcoach.container import Stores
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,14 +39,20 @@ class AppContext:
 
     @cached_property
     def stores(self) -> Stores:
+        from healthcoach.container import build_stores  # lazy: start-up time
+
         return build_stores(self.settings)
 
     @cached_property
     def coach(self) -> Coach:
+        from healthcoach.container import build_coach  # lazy: start-up time
+
         return build_coach(self.settings, self.stores)
 
     @cached_property
     def chat(self) -> ChatService:
+        from healthcoach.chat import ChatService  # lazy: start-up time
+
         return ChatService(self.coach, self.stores.records)
 
 

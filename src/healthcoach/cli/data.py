@@ -11,14 +11,6 @@ from rich.table import Table
 
 from healthcoach.cli.common import app_context, console
 from healthcoach.errors import NotFound
-from healthcoach.privacy import (
-    delete_user,
-    disconnect_source,
-    export_user,
-    get_consent,
-    list_audit,
-    set_consent,
-)
 from healthcoach.store.vectors import collection_name
 
 
@@ -48,6 +40,8 @@ def consent(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show or change consent: records in chat (off by default) and remote LLM use. Every change is logged."""
+    from healthcoach.privacy import get_consent, set_consent  # lazy: start-up time of every command
+
     store = app_context(ctx).stores.records
     rec_flag, llm_flag = _flag(records, "--records"), _flag(remote_llm, "--remote-llm")
     if rec_flag is None and llm_flag is None:
@@ -74,6 +68,8 @@ def export(
     user: str = typer.Option(..., "--user", "-u", help="Whose data."),
 ) -> None:
     """Export everything held about you: profile, consent history, records (JSON and FHIR), conversations, audit."""
+    from healthcoach.privacy import export_user  # lazy: start-up time of every command
+
     path = export_user(app_context(ctx).stores, user, out)
     console.print(f"exported to {path} (see README.md inside); it contains health information, keep it private")
 
@@ -86,6 +82,8 @@ def delete(
 ) -> None:
     """Delete everything about a user from every store (records, vectors, conversations, profile). No undo.
     Also removes what an interrupted import left in the search index for a user with no profile."""
+    from healthcoach.privacy import delete_user  # lazy: start-up time of every command
+
     stores = app_context(ctx).stores
     if user not in stores.records.user_ids() and not stores.vectors.size(collection_name(user)):
         raise NotFound(f"no user named {user!r}")
@@ -108,6 +106,8 @@ def disconnect(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Remove the records of one source (without --kind: list sources). The search index is rebuilt."""
+    from healthcoach.privacy import disconnect_source  # lazy: start-up time of every command
+
     stores = app_context(ctx).stores
     stores.records.get_user(user)
     sources = stores.records.sources(user)
@@ -136,6 +136,8 @@ def audit(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Your audit log: questions and the ids of the records read, consent changes, exports, deletions."""
+    from healthcoach.privacy import list_audit  # lazy: start-up time of every command
+
     entries = list_audit(app_context(ctx).stores.records, user, limit)
     if as_json:
         print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))

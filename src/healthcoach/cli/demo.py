@@ -8,8 +8,6 @@ from healthcoach.cli.chat import show
 from healthcoach.cli.common import app_context, console
 from healthcoach.cli.records import print_report
 from healthcoach.cli.serve import run_server
-from healthcoach.container import CoachBundle
-from healthcoach.sample.generator import write_person
 
 DEMO_USER = "demo"
 SEED_QUESTIONS = [
@@ -33,6 +31,8 @@ def demo(
     """Ingest a synthetic person (no real data), answer a few questions, then start the UI + API."""
     app = app_context(ctx)
     home = app.settings.home
+    from healthcoach.sample.generator import write_person  # lazy: start-up time of other commands
+
     person, _truth = write_person(home / "demo_data")
     console.print(f"[bold]healthcoach demo[/] · data dir {home} · synthetic person: {person.name}")
     report = app.stores.ingestor.ingest(DEMO_USER, [person])
@@ -47,6 +47,8 @@ def demo(
         return
     settings = app.settings.model_copy(
         update={"api": app.settings.api.model_copy(update={"local_user": DEMO_USER, "host": "127.0.0.1"})})
+    from healthcoach.container import CoachBundle  # lazy: start-up time
+
     bundle = CoachBundle(app.stores, app.coach, app.chat)
     run_server(settings, port=port, coach_bundle=bundle,
                banner="The demo person is synthetic. Open the UI and ask your own questions.")

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from healthcoach.cli.auth import register_users
-from healthcoach.cli.common import app_context, console
+from healthcoach.cli.common import app_context, console, err_console
 from healthcoach.ingest.pipeline import IngestReport
 from healthcoach.records.models import Category, Record
 from healthcoach.records.omop_tables import is_url
 from healthcoach.records.serialize import code_keys, record_json
+
+if TYPE_CHECKING:
+    from healthcoach.ingest.pipeline import IngestReport
 
 
 def register(app: typer.Typer) -> None:
@@ -35,22 +51,43 @@ def ingest(
                                                                     "(without it, the persons are listed)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Ingest exports into a user's record store and vector index (all or nothing)."""
+    """Ingest exports into a user's record store and vector index (all or nothing).
 
+    Supported: FHIR R4 JSON/NDJSON (files, folders, .zip), C-CDA XML, an OMOP CDM (CSV folder or database
+    URL), Apple Health export.xml, Fitbit Takeout and Web API JSON, Google Fit, Withings and iHealth JSON."""
     app = app_context(ctx)
     sources: list[Path | str] = [p if is_url(p) else Path(p) for p in paths]
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                  transient=True, disable=as_json) as bar:
-        task = bar.add_task("reading", total=None)
+    with ingest_progress(disable=as_json) as bar:
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total or None)
+            if stage not in tasks:  # one bar per step, so each step's rate and ETA are its own
+                for earlier in tasks.values():
+                    bar.update(earlier, visible=False)
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
 
         report = app.stores.ingestor.ingest(user, sources, progress=progress, person_id=person_id)
     if as_json:
         console.print_json(report.model_dump_json())
         return
     print_report(report)
+
+
+class RateColumn(ProgressColumn):
+    """Items per second of the current step (rich's speed column counts bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
+
+
+def ingest_progress(disable: bool = False, out: Console | None = None) -> Progress:
+    """A progress bar per ingest step (reading each file, storing, embedding): done/total, the rate
+    per second, elapsed time and the time left. It draws on stderr, so piped output stays clean."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=out or err_console,
+                    transient=True, disable=disable)
 
 
 def print_report(report: IngestReport) -> None:

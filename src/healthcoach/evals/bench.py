@@ -19,6 +19,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from healthcoach.container import build_coach
 from healthcoach.evals.bench_formats import bench_formats
+from healthcoach.evals.bench_cli import bench_cli_cold
 from healthcoach.evals.bench_heap import bench_heap_scrub
 from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import pct
@@ -173,7 +174,7 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
     """Run the selected benchmarks and write bench.json + bench.md. `extra` adds parts that need layers
     above this one (the CLI passes "load", which runs a live API server)."""
     extra = extra or {}
-    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale", "heap_scrub", *extra}
+    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale", "heap_scrub", "cli_cold", *extra}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -190,7 +191,8 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
                 results["formats"] = bench_formats(settings, shared, work, log)
             except Exception as exc:
                 results["formats"] = {"error": f"{type(exc).__name__}: {exc}"}
-        parts = {"wearables": bench_wearables, "scale": bench_scale, "heap_scrub": bench_heap_scrub, **extra}
+        parts = {"wearables": bench_wearables, "scale": bench_scale, "heap_scrub": bench_heap_scrub,
+                 "cli_cold": bench_cli_cold, **extra}
         for part, fn in parts.items():
             if part in want:
                 try:

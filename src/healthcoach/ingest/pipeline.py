@@ -31,6 +31,7 @@ from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
 from healthcoach.store.schema import UserRow
 from healthcoach.store.vectors import VectorIndex
+from healthcoach.user_names import check_user_name
 
 __all__ = ["IngestReport", "Ingestor", "Progress"]
 log = logging.getLogger(__name__)
@@ -47,14 +48,16 @@ class Ingestor:
         self.locks = locks
         self.repair = IndexRepair(store, vectors, locks)
 
-    def load(self, user_id: str, paths: Sequence[Path | str], person_id: int | None = None
-             ) -> tuple[AdapterResult, list[str]]:
+    def load(self, user_id: str, paths: Sequence[Path | str], person_id: int | None = None,
+             say: Progress | None = None) -> tuple[AdapterResult, list[str]]:
         """Parse every path (or OMOP database URL) into records (nothing is stored); raises IngestError naming
         the file and the reason. `person_id` chooses one person of an OMOP CDM."""
         result, names = AdapterResult(), []
         known = self.store.snapshot(user_id)
         budget = ReadBudget(self.settings.max_total_bytes, self.settings.max_zip_entries, self.settings.max_file_bytes)
-        for path in paths:
+        for n, path in enumerate(paths):
+            if say is not None:
+                say(f"reading {path if isinstance(path, str) else path.name}", n, len(paths))
             part, files = load_any(path, user_id, budget, known=known, person_id=person_id,
                                    max_depth=self.settings.max_json_depth)
             result.extend(part)
@@ -67,9 +70,10 @@ class Ingestor:
         `person_id` chooses one person of an OMOP CDM."""
         t0 = time.perf_counter()
         say = progress or (lambda stage, done, total: None)
+        check_user_name(user_id)  # before a long parse, not after it
         with self.locks.hold(user_id):
             say("reading", 0, len(paths))
-            result, names = self.load(user_id, paths, person_id)
+            result, names = self.load(user_id, paths, person_id, say)
             return self._store(user_id, result, names, t0, say)
 
     def add_records(self, user_id: str, records: Sequence[Record]) -> IngestReport:

@@ -12,6 +12,7 @@ whole); any other folder is read file by file as C-CDA documents and FHIR, and a
 from __future__ import annotations
 
 import logging
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,8 +91,25 @@ def load_omop_cdm(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
     return load_omop(path, req.user_id, req.person_id)
 
 
+SUPPORTED_FORMATS: tuple[str, ...] = (
+    "FHIR R4 JSON or NDJSON (a bundle, resources, or a folder or .zip of them)",
+    "C-CDA XML (a document, or a folder or .zip of them)",
+    "an OMOP CDM (a folder of CSV tables, or a database URL)",
+    "Apple Health export.xml",
+    "Fitbit Google Takeout folder",
+    "Fitbit Web API JSON",
+    "Google Fit JSON",
+    "Withings JSON",
+    "iHealth JSON",
+)
+SUPPORTED = "; ".join(SUPPORTED_FORMATS)
+
+
 def load_fhir(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
-    """Load FHIR JSON/NDJSON files, folders and zips (one file in memory at a time)."""
+    """Load FHIR JSON/NDJSON files, folders and zips (one file in memory at a time); any other file is not a
+    supported format."""
+    if path.is_file() and path.suffix.lower() not in {*JSON_SUFFIXES, ".zip"} and not zipfile.is_zipfile(path):
+        raise IngestError(f"{path.name}: not a supported format (supported: {SUPPORTED})")
     names: list[str] = []
 
     def files() -> Iterator[RawFile]:
@@ -101,7 +119,7 @@ def load_fhir(path: Path, req: Request) -> tuple[AdapterResult, list[str]]:
 
     result = parse_fhir_files(files(), req.user_id, known=req.known, max_depth=req.max_depth)
     if not names:
-        raise IngestError(f"{path}: no FHIR JSON or NDJSON files found")
+        raise IngestError(f"{path.name}: no supported files found (supported: {SUPPORTED})")
     return result, names
 
 

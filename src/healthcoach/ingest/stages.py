@@ -82,7 +82,8 @@ def embed(store: RecordStore, vectors: VectorIndex, embedder: Embedder, prepared
     chunks = build_chunks(user_id, records)
     plan = vectors.plan(user_id, chunks)
     say("embedding", 0, len(plan.changed))
-    prepared.vectors, prepared.fresh = vectors_for(embedder, store, user_id, [c.text for c in plan.changed])
+    prepared.vectors, prepared.fresh = vectors_for(embedder, store, user_id, [c.text for c in plan.changed],
+                                                   progress=lambda done, total: say("embedding", done, total))
     prepared.plan, prepared.chunks = plan, len(chunks)
     prepared.embedded = sum(1 for c in plan.changed if c.text_hash in prepared.fresh)
 

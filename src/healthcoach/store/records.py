@@ -31,6 +31,7 @@ from healthcoach.store.schema import (
     RecordRow,
     UserRow,
 )
+from healthcoach.user_names import check_user_name
 
 
 @event.listens_for(Engine, "connect")
@@ -85,10 +86,11 @@ class RecordStore:
 
     # users -----------------------------------------------------------------------------------
     def ensure_user(self, user_id: str, s: Session | None = None) -> UserRow:
-        """Get or create a user row."""
+        """Get or create a user row; a new user's name must follow the one user-name rule."""
         with self._maybe(s) as ss:
             row = ss.get(UserRow, user_id)
             if row is None:
+                check_user_name(user_id)
                 row = UserRow(id=user_id, created_at=datetime.now(UTC))
                 ss.add(row)
                 ss.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,8 +61,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+PROGRESS_BATCH = 512  # texts encoded between two progress reports
+
+
 def vectors_for(embedder: Embedder, store: RecordStore, user_id: str, texts: Sequence[str],
-                session: Session | None = None) -> tuple[list[list[float]], dict[str, np.ndarray]]:
+                session: Session | None = None, progress: Callable[[int, int], None] | None = None
+                ) -> tuple[list[list[float]], dict[str, np.ndarray]]:
     """(one vector per text, the vectors that were not cached yet by text hash): encodes only new texts.
 
     Reads the cache; writing the fresh vectors is the caller's (so an ingest can write them in its one
@@ -71,8 +75,12 @@ def vectors_for(embedder: Embedder, store: RecordStore, user_id: str, texts: Seq
     cached = store.cached_vectors(user_id, list(dict.fromkeys(hashes)), session)
     todo = {h: t for h, t in zip(hashes, texts, strict=True) if h not in cached}
     fresh: dict[str, np.ndarray] = {}
-    if todo:
-        fresh = dict(zip(todo, store_vectors(embedder.encode(list(todo.values()))), strict=True))
+    keys, values = list(todo), list(todo.values())
+    for i in range(0, len(values), PROGRESS_BATCH):  # in batches, so a long encode reports its progress
+        fresh.update(zip(keys[i:i + PROGRESS_BATCH], store_vectors(embedder.encode(values[i:i + PROGRESS_BATCH])),
+                         strict=True))
+        if progress is not None:
+            progress(len(fresh), len(values))
     known = {**cached, **fresh}
     return [known[h].tolist() for h in hashes], fresh
 
@@ -130,7 +138,8 @@ class VectorIndex:
             collection_metadata={"hnsw:space": "cosine"},
         )
 
-    def sync(self, user_id: str, chunks: Sequence[Chunk], session: Session | None = None) -> SyncStats:
+    def sync(self, user_id: str, chunks: Sequence[Chunk], session: Session | None = None,
+             progress: Callable[[int, int], None] | None = None) -> SyncStats:
         """Make the user's collection equal to chunks: upsert changed texts, delete stale ids.
 
         Vectors come from the embedding cache (encoding only texts never seen); pass a session so cache

@@ -12,7 +12,9 @@ import gradio as gr
 from healthcoach.container import CoachBundle
 from healthcoach.privacy.tempfiles import UserFiles
 from healthcoach.ui.render import BANNER
+from healthcoach.ui.share import summary_tab
 from healthcoach.ui.tabs import Handlers, chat_tab, privacy_tab, records_tab, trends_tab, upload_tab
+from healthcoach.ui.theme import mount_options as mount_options
 
 
 def build_ui(bundle: CoachBundle, local_user: str | None = None, files: UserFiles | None = None) -> gr.Blocks:
@@ -24,8 +26,8 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None, files: UserFile
     # checked every minute (Gradio's default keeps files for a day).
     ttl = int(files.ttl_s)
     with gr.Blocks(title="healthcoach", analytics_enabled=False, delete_cache=(min(60, ttl), ttl)) as demo:
+        status = gr.HTML(elem_id="whoami")
         gr.Markdown(f"> {BANNER}", elem_id="banner")
-        status = gr.Markdown(elem_id="whoami")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 chat_tab(h)
@@ -33,6 +35,8 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None, files: UserFile
                 refresh, frames = records_tab()
             with gr.Tab("Trends", id="trends"), gr.Tabs():
                 figs = trends_tab()
+            with gr.Tab("Share with my doctor", id="summary"):
+                summary_tab(h.store, h.user_of)
             with gr.Tab("Upload", id="upload"):
                 upload_tab(h, frames, figs)
             with gr.Tab("Privacy", id="privacy") as privacy:

@@ -11,13 +11,15 @@ import gradio as gr
 
 from healthcoach.container import CoachBundle
 from healthcoach.errors import HealthCoachError
+from healthcoach.ingest.sources import SUPPORTED_FORMATS
 from healthcoach.knowledge.catalog import load_catalog
 from healthcoach.privacy import set_consent as record_consent
 from healthcoach.privacy.tempfiles import UserFiles
 from healthcoach.records.models import CATEGORY_TITLES, Category
+from healthcoach.records.units import display_range, display_value
 from healthcoach.ui import charts
 from healthcoach.ui.privacy import PrivacyPanel
-from healthcoach.ui.render import BROWSE, COLUMNS, EXAMPLES, LOCAL_NOTE, reply_messages
+from healthcoach.ui.render import BROWSE, COLUMNS, EXAMPLES, header_html, reply_messages
 from healthcoach.wearables.manual import manual_entry
 
 
@@ -67,25 +69,29 @@ class Handlers:
         user = self.user_of(request)
         out: list[Any] = []
         for cat in BROWSE:
-            rows = [[r.date.isoformat() if r.date else "", r.label, (r.value_display() or "")[:80], r.status or "",
+            rows = [[r.date.isoformat() if r.date else "", r.label, display_value(r) or r.text or "",
+                     display_range(r.reference_range) if r.reference_range else "", r.status or "",
                      r.source_display()] for r in self.store.query(user, categories=[cat])]
-            out.append(rows or [["", f"No {CATEGORY_TITLES[cat].lower()} in your records", "", "", ""]])
+            out.append(rows or [["", f"No {CATEGORY_TITLES[cat].lower()} in your records", "", "", "", ""]])
         return out
 
     def plots(self, request: gr.Request) -> list[Any]:
         """The lab, vital and wearable trend charts."""
         user = self.user_of(request)
-        return (charts.figures(self.store, self.catalog, user, "lab")
-                + charts.figures(self.store, self.catalog, user, "vital")
+        display = self.bundle.stores.settings.display
+        return (charts.figures(self.store, self.catalog, user, "lab", display)
+                + charts.figures(self.store, self.catalog, user, "vital", display)
                 + charts.wearable_figures(self.store, user))
 
     def who(self, request: gr.Request) -> tuple[str, bool]:
-        """Who is signed in, how many records are stored, and the records-in-chat flag."""
+        """The header (the person's name, the date their records run to, records stored) and the
+        records-in-chat flag."""
         user = self.user_of(request)
         row = self.store.ensure_user(user)
         counts = self.store.record_counts(user)
-        note = LOCAL_NOTE.format(user=user) if self.local_user else f"Signed in as **{user}** · [Sign out](/ui/logout)"
-        return f"{note} · {sum(counts.values())} records stored", bool(row.use_records_in_chat)
+        newest = next((r.date for r in self.store.query(user, limit=1) if r.date), None)
+        return header_html(row.patient_name or user, user, newest, sum(counts.values()),
+                           local=bool(self.local_user)), bool(row.use_records_in_chat)
 
     def set_consent(self, on: bool, request: gr.Request) -> str:
         """Turn using records in chat on or off (logged)."""
@@ -151,7 +157,9 @@ def records_tab() -> tuple[gr.Button, list[gr.Dataframe]]:
     with gr.Tabs():
         for cat in BROWSE:
             with gr.Tab(CATEGORY_TITLES[cat]):
-                frames.append(gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True))
+                frames.append(gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, show_search="search",
+                                           column_widths=["9%", "24%", "25%", "12%", "9%", "21%"],
+                                           elem_classes=["hc-records"]))
     return refresh, frames
 
 
@@ -168,8 +176,9 @@ def trends_tab() -> list[gr.Plot]:
 
 def upload_tab(h: Handlers, frames: list[gr.Dataframe], figs: list[gr.Plot]) -> None:
     """Add exports (all or nothing) and log a measurement; the records and charts refresh after."""
-    gr.Markdown("Add exports of **your own** records (FHIR R4 JSON/NDJSON or a .zip of them). "
-                "All or nothing: a file that cannot be read stores nothing.")
+    gr.Markdown("Add exports of **your own** records. Supported formats:\n"
+                + "\n".join(f"- {f}" for f in SUPPORTED_FORMATS)
+                + "\n\nAll or nothing: a file that cannot be read stores nothing.", elem_id="upload-formats")
     files = gr.File(file_count="multiple", label="Export files")
     add = gr.Button("Add to my records", variant="primary")
     report = gr.Markdown()

@@ -1,7 +1,8 @@
 """POST /v1/chat/completions: OpenAI-compatible, so the official client works unchanged.
 
 Stateless like OpenAI's API: the last user message is the question and earlier turns are the history.
-Citations and the safety verdict ride along in an extra `healthcoach` field."""
+Citations ride in `content` as markdown footnotes (a setting), as `annotations`, and with the safety
+verdict in an extra `healthcoach` field."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import InvalidRequest
 from healthcoach.api.routes.common import SSE_HEADERS, errors, guarded, sse, sse_schema
+from healthcoach.api.routes.openai_compat import citation_annotations, content_of, footnotes
 from healthcoach.api.schemas import (
     Choice,
     CoachExtra,
@@ -59,6 +61,7 @@ def _words(text: str) -> int:
 def router(deps: Deps) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["chat"], dependencies=[Depends(deps.auth)])
     coach, store = deps.bundle.coach, deps.bundle.stores.records
+    footnoted = deps.settings.api.citation_footnotes
 
     @r.post("/chat/completions", response_model=Completion, responses={
         **errors(413, 504),
@@ -78,9 +81,11 @@ def router(deps: Deps) -> APIRouter:
         if not body.stream:
             reply = await deps.run(lambda: coach.ask(user, question, history))
             audit(store, user, question, reply)
+            content = content_of(reply, footnoted)
             n_in, n_out = sum(_words(t.text) for t in history) + _words(question), _words(reply.text)
             return Completion(id=cid, created=created, model=MODEL,
-                              choices=[Choice(message=CompletionMessage(content=reply.text))],
+                              choices=[Choice(message=CompletionMessage(
+                                  content=content, annotations=citation_annotations(content, reply)))],
                               usage=Usage(prompt_tokens=n_in, completion_tokens=n_out, total_tokens=n_in + n_out),
                               healthcoach=CoachExtra.of(reply))
         events = coach.stream(user, question, history)
@@ -105,6 +110,8 @@ def router(deps: Deps) -> APIRouter:
                     audit(store, user, question, payload)
                     if hold:
                         yield chunk({"content": payload.text})
+                    if footnoted and payload.citations:
+                        yield chunk({"content": footnotes(payload)})
                     yield chunk({}, "stop", payload)
                 elif kind == "delta" and not hold:
                     yield chunk({"content": payload["text"]})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from healthcoach.api.deps import Deps
 from healthcoach.api.routes.common import errors
 from healthcoach.api.schemas import RecordList, RecordOut
+from healthcoach.errors import NotFound
 from healthcoach.records.models import Category
 from healthcoach.records.serialize import code_keys, record_json
 
@@ -34,5 +35,13 @@ def router(deps: Deps) -> APIRouter:
             limit=limit)
         items = [RecordOut.model_validate(record_json(rec)) for rec in found]
         return RecordList(count=len(items), records=items)
+
+    @r.get("/records/{record_id}", response_model=RecordOut, responses=errors(404))
+    def record(record_id: str, user: str = Depends(deps.auth)) -> RecordOut:
+        """One of your records by id (what a citation points at); 404 for any other id."""
+        found = deps.bundle.stores.records.get_records(user, [record_id])
+        if record_id not in found:
+            raise NotFound(f"no record {record_id!r}")
+        return RecordOut.model_validate(record_json(found[record_id]))
 
     return r
