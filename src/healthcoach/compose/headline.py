@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from healthcoach.compose.grounding import cited_numbers
+from healthcoach.compose.grounding import cited_numbers, claims
 from healthcoach.compose.templates import Answer
 from healthcoach.guardrails.output import extract_dates
 
@@ -83,22 +84,48 @@ def key_facts(answer: Answer, intent: str = "") -> KeyFacts:
     return KeyFacts("fact", frozenset(required), frozenset(dates), frozenset(numbers))
 
 
-def _mentions(text: str, n: int, label: str, cited: set[int]) -> bool:
+def _key_word(label: str) -> str:
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", label) if w.lower() not in _LABEL_STOP]
+    return words[0].lower() if words else ""
+
+
+def _mentions(text: str, n: int, label: str, cited: set[int], shared: set[str]) -> bool:
+    """Whether an item is stated: by its citation, or by its name when no other item shares it."""
     if n in cited:
         return True
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", label) if w.lower() not in _LABEL_STOP]
-    return bool(words) and words[0].lower() in text.lower()
+    word = _key_word(label)
+    return bool(word) and word not in shared and word in text.lower()
+
+
+def check_labels(llm_text: str, answer: Answer) -> list[str]:
+    """A claim cited [n] that names another record's label (and not its own) moves a fact onto the wrong
+    record: 'a quadrivalent, preservative free flu shot on <the latest date> [1]' when [1] was another
+    product. Only exact labels are compared, so a paraphrase is not flagged."""
+    by_n = {c.n: c.label.lower() for c in answer.citations if c.label}
+    out = []
+    for claim, ns in claims(llm_text):
+        low, own = claim.lower(), [by_n[n] for n in ns if n in by_n]
+        if not own or any(label in low for label in own):
+            continue
+        others = {label for m, label in by_n.items() if m not in ns and label in low
+                  and not any(label in o for o in own)}
+        if others:
+            out.append(f"misattributed_label: {sorted(others)[0]!r} is not what [{', '.join(map(str, ns))}] records")
+    return out
 
 
 def check_headline(llm_text: str, answer: Answer, intent: str = "") -> list[str]:
     """Violations ('headline_missing: ...', 'headline_other: ...'); empty when the reply leads with
     the computed answer."""
     facts = key_facts(answer, intent)
-    if facts.kind == "none":
-        return []
+    labels = check_labels(llm_text, answer)
+    if facts.kind == "none" or labels:
+        return labels
     if facts.kind == "list":
         cited = set(cited_numbers(llm_text))
-        missing = [f"[{n}]" for n, label in facts.items if not _mentions(llm_text, n, label, cited)]
+        words = Counter(_key_word(label) for _n, label in facts.items)
+        shared = {w for w, k in words.items() if k > 1}
+        missing = [f"[{n}]" for n, label in facts.items if not _mentions(llm_text, n, label, cited, shared)]
         return [f"headline_missing: listed item {', '.join(missing)} not stated"] if missing else []
     lead = next((s for s in sentences(llm_text) if any(facts_in(s))), "")
     if not lead:
