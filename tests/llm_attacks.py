@@ -6,8 +6,8 @@ reply cut off, echoed instructions, another language. None may ever be shown."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 
 from healthcoach.compose.citations import Citation
 from healthcoach.compose.headline import key_facts, sentences
@@ -80,7 +80,8 @@ def wrong_roles(answer: Answer) -> list[Attack]:
     numbers = [("wrong_number", bump(lead))] if re.search(r"\d", lead) else []
     if b.date and date.fromisoformat(b.date) in key_facts(answer).dates:  # a count: [2] is part of the answer
         return [*numbers, ("dropped_headline", f"Your most recent one was on {b.date} [2].")]
-    out = numbers + [
+    out = [
+        *numbers,
         ("previous_as_latest", f"Your most recent result was {_val(b)} on {b.date} [2]."),
         ("previous_value_latest_date", f"Your most recent result was {_val(b)} on {a.date} [1]."),
         ("latest_value_previous_date", f"Your most recent result was {_val(a)} on {b.date} [1]."),

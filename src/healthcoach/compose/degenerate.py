@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import pairwise
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|\d+(?:[.,]\d+)*|[|#*\[\]]")
 _EMPTY_CELL = re.compile(r"\|\s*\|")
@@ -41,7 +42,7 @@ def repetition(text: str, source: str) -> str:
     source (template answer + evidence) repeats it."""
     words = _words(text)
     run = 1
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in pairwise(words):
         run = run + 1 if a == b else 1
         if run >= 4:
             return f"degenerate_repetition: {a!r} repeated"
