@@ -99,6 +99,8 @@ def list_attacks(answer: Answer) -> list[Attack]:
     items = [i for i, line in enumerate(lines) if line.lstrip().startswith("- ")]
     out = [("dropped_item", "\n".join(line for i, line in enumerate(lines) if i != items[-1]))]
     out.append(("invented_item", first + "\n- warfarin 5 MG Oral Tablet (active) [1]"))
+    if re.search(r"\d", lines[0]):
+        out.append(("wrong_count", bump(first)))  # "(5):" over four listed items
     cs = answer.citations
     if len(cs) >= 2 and cs[0].date and cs[1].date and cs[0].date != cs[1].date:
         out.append(("swapped_item_dates", f"{cs[0].label}, on {cs[1].date} [1]; {cs[1].label}, on {cs[0].date} [2]."))

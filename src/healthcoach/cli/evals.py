@@ -14,6 +14,7 @@ from healthcoach.container import Stores, build_coach
 from healthcoach.evals.baseline import NaiveBaseline
 from healthcoach.evals.bench import run_bench
 from healthcoach.evals.llm_qa import LLMStats
+from healthcoach.evals.llm_report import Recorder, llm_report, write_llm_report
 from healthcoach.evals.loso import guard_judge, leave_one_source_out
 from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import run_cases
@@ -61,15 +62,16 @@ def qa(
         console.print(f"ingesting {len(persons)} people ...")
         pop = ingest_population(settings, persons, progress=lambda n: console.print(f"  {n}", highlight=False))
         coach = build_coach(settings, pop.stores)
-        stats = None
+        stats, recorder = None, Recorder(coach_asker(coach, pop.stores))
         if llm:
             stats = LLMStats(llm, settings.llm.model or "default")
-            coach.llm_observer = stats.add
+            recorder.then = stats.add
+            coach.llm_observer = recorder.observe
         cases = people_cases([(p.name, p.user_id, p.truth) for p in persons], phrasings_path())
         if limit:
             cases = cases[:: max(1, len(cases) // limit)][:limit]
         console.print(f"asking {len(cases)} questions ...")
-        ours = run_cases(cases, coach_asker(coach, pop.stores))
+        ours = run_cases(cases, recorder)
         base = None
         if baseline:
             console.print("indexing raw FHIR JSON for the naive baseline ...")
@@ -80,6 +82,7 @@ def qa(
         result = qa_report(ours, base)
         if stats is not None:
             result["llm"] = stats.summary()
+            write_llm_report(llm_report(ours, recorder.seen), f"{llm} {stats.model}", report)
         else:
             result["wearables"] = wearable_suite(coach, pop.stores, shared, work)
     paths = write_qa_report(result, report)

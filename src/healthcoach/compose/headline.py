@@ -74,7 +74,9 @@ def key_facts(answer: Answer, intent: str = "") -> KeyFacts:
     if bullets:
         by_n = {c.n: c.label for c in answer.citations}
         ns = [n for line in bullets for n in cited_numbers(line)[:1]]
-        return KeyFacts("list", items=tuple((n, by_n.get(n, "")) for n in dict.fromkeys(ns)))
+        head = first[: _BULLET.search(first).start()]  # type: ignore[union-attr]  # bullets exist
+        return KeyFacts("list", allowed_numbers=frozenset(facts_in(head)[1]),
+                        items=tuple((n, by_n.get(n, "")) for n in dict.fromkeys(ns)))
     lead = sentences(first)[0]
     dates, numbers = facts_in(lead)
     bold = [facts_in(b)[1] for b in _BOLD.findall(lead)]
@@ -126,7 +128,11 @@ def check_headline(llm_text: str, answer: Answer, intent: str = "") -> list[str]
         words = Counter(_key_word(label) for _n, label in facts.items)
         shared = {w for w, k in words.items() if k > 1}
         missing = [f"[{n}]" for n, label in facts.items if not _mentions(llm_text, n, label, cited, shared)]
-        return [f"headline_missing: listed item {', '.join(missing)} not stated"] if missing else []
+        found = _BULLET.search(llm_text)
+        head = llm_text[: found.start()] if found else (sentences(llm_text) or [""])[0]
+        counts = sorted(str(n) for n in facts_in(head)[1] - facts.allowed_numbers)  # "(5):" over four items
+        out = [f"headline_missing: listed item {', '.join(missing)} not stated"] if missing else []
+        return out + ([f"headline_other: {', '.join(counts)} stated as the count"] if counts else [])
     lead = next((s for s in sentences(llm_text) if any(facts_in(s))), "")
     if not lead:
         return ["headline_missing: the reply states no fact"]
