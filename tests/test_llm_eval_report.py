@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage
 
-from healthcoach.coach import Coach
 from healthcoach.compose.llm import LLMComposer
 from healthcoach.compose.prompts import Prompts
 from healthcoach.evals.llm_report import Recorder, llm_report, write_llm_report
