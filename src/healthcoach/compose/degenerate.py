@@ -91,15 +91,16 @@ def check_degenerate(text: str, source: str, system_text: str = "", cut_off: boo
     out = [v for v in (repetition(text, source), debris(text), language(text)) if v]
     if cut_off or not _END.search(text):
         out.append("truncated: the reply stops mid-sentence")
-    if _LEAK.search(text) or _echoes(text, system_text):
+    if _LEAK.search(text) or _echoes(text, system_text, source):
         out.append("instruction_leak: the reply repeats its instructions")
     if max_chars is not None and len(text) > max_chars:
         out.append(f"too_long: {len(text)} characters (limit {max_chars})")
     return out
 
 
-def _echoes(text: str, system_text: str, n: int = 7) -> bool:
-    """Whether text copies n consecutive words of the instructions."""
+def _echoes(text: str, system_text: str, source: str, n: int = 7) -> bool:
+    """Whether text copies n consecutive words of the instructions (that the answer itself does not say)."""
     if not system_text:
         return False
-    return bool(set(_ngrams(_words(system_text), n)) & set(_ngrams(_words(text), n)))
+    copied = set(_ngrams(_words(system_text), n)) & set(_ngrams(_words(text), n))
+    return bool(copied - set(_ngrams(_words(source), n)))
