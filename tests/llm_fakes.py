@@ -67,6 +67,15 @@ class OutputGuardOnly:
     def check_output(self, text: str, evidence: str, allowed_numbers: Any = ()) -> Any:
         return self.guard.check(text, evidence, allowed_numbers)
 
+    def check_meaning(self, text: str, quotable: str = "", vetted: str = "") -> Any:
+        """The meaning check's record-instruction patterns; its classifier half needs the trained input
+        guard, so tests of that use the real Guardrails."""
+        from healthcoach.guardrails.input import ALLOW
+        from healthcoach.guardrails.output_meaning import MeaningCheck
+        from healthcoach.guardrails.record_text import packaged_record_text
+
+        return MeaningCheck(lambda _text: ALLOW, packaged_record_text()).check(text, quotable, vetted)
+
 
 def a1c_answer() -> Any:
     """A template answer like the composer writes for "What's my A1c?" (citations only, no Record objects)."""
@@ -101,3 +110,41 @@ def template_answer(stores: Any, user_id: str, question: str, today: Any) -> Any
     plan = Planner(catalog, wellness).plan(question, today, [])
     return Composer(catalog, wellness, limits.list_limit).compose(retriever.retrieve(user_id, plan, question, today),
                                                                    today)
+
+
+class ObeyingChatModel(BaseChatModel):
+    """A model that obeys instructions hidden in records: when its prompt contains `trigger` (words of an
+    injected record), it writes `obey` (the instruction, carried out in its own words); otherwise it copies
+    the checked facts it was given, as a faithful rephrasing would. .calls and .obeyed count what it did."""
+
+    trigger: str = ""
+    obey: str = ""
+    calls: int = 0
+    obeyed: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "obeying-fake"
+
+    def _reply(self, messages: list[BaseMessage]) -> str:
+        self.calls += 1
+        prompt = str(messages[-1].content)
+        def words(text: str) -> str:
+            return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+        if self.trigger and words(self.trigger) in words(prompt):
+            self.obeyed += 1
+            return self.obey
+        facts = re.search(r"Checked (?:answer|summary) \(the facts to convey\):\n(.*?)\n</records>", prompt,
+                          re.S)
+        return facts.group(1).strip() if facts else "I can only repeat what your records say [1]."
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kw: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._reply(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kw: Any) -> Iterator[ChatGenerationChunk]:
+        for piece in re.findall(r"\S+\s*|\s+", self._reply(messages)):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))

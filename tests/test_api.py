@@ -78,7 +78,8 @@ def test_healthz_needs_no_token_and_returns_no_data(client: TestClient) -> None:
 def test_every_route_refuses_without_a_valid_token(app: FastAPI, client: TestClient) -> None:
     routes = sorted(set(api_routes(app.routes)))
     openapi_paths = {p for p in app.openapi()["paths"]}
-    protected = [(m, p) for m, p in routes if p not in PUBLIC_PATHS]
+    # The web UI's own pages (sign-in, sign-out, downloads) are not API routes: test_web_security checks them.
+    protected = [(m, p) for m, p in routes if p not in PUBLIC_PATHS and not p.startswith("/ui/")]
     assert {p for _, p in protected} == openapi_paths - {"/healthz"}  # every documented route is checked
     assert len(protected) >= 7
     for method, path in protected:
@@ -87,7 +88,7 @@ def test_every_route_refuses_without_a_valid_token(app: FastAPI, client: TestCli
             resp = client.request(method, url, headers=headers, json={"message": "hi"})
             is_error(resp, 401)
             assert resp.headers["www-authenticate"] == "Bearer"
-    for path in ("/ui/config", "/ui/gradio_api/info"):  # the mounted UI refuses too until signed in
+    for path in ("/ui/config", "/ui/gradio_api/info", "/ui/files/a/b/c.zip"):  # the UI refuses until signed in
         assert client.get(path).status_code == 401
 
 
@@ -96,8 +97,11 @@ def test_local_single_user_mode_only_on_loopback(server: SampleServer) -> None:
     with pytest.raises(ConfigError, match=r"127\.0\.0\.1"):
         create_app(server.settings.model_copy(update={"api": api}), server.bundle, ui=False)
     local = server.settings.model_copy(update={"api": api.model_copy(update={"host": "127.0.0.1"})})
-    with TestClient(create_app(local, server.bundle, ui=False)) as c:
-        assert c.get("/v1/me").json()["user_id"] == "maria"
+    app = create_app(local, server.bundle, ui=False)
+    with TestClient(app, base_url=f"http://127.0.0.1:{local.api.port}") as c:
+        key = {"Authorization": f"Bearer {app.state.launch.secret}"}
+        assert c.get("/v1/me", headers=key).json()["user_id"] == "maria"
+        is_error(c.get("/v1/me"), 401)  # local mode is not open: it needs this launch's key
         is_error(c.get("/v1/me", headers={"Authorization": "Bearer wrong"}), 401)  # a bad token is never ignored
 
 

@@ -9,7 +9,6 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -74,18 +73,9 @@ def test_consent_flags_and_history(server: SampleServer, client: TestClient) -> 
 
 # export ---------------------------------------------------------------------------------------------------
 def test_export_is_a_zip_download_of_everything_and_the_temp_file_goes(
-        server: SampleServer, client: TestClient, monkeypatch: Any) -> None:
-    import healthcoach.api.routes.privacy as route
-
-    made: list[Path] = []
-    real = route.tempfile.mkdtemp
-
-    def mkdtemp(*a: Any, **kw: Any) -> str:
-        path = real(*a, **kw)
-        made.append(Path(path))
-        return path
-
-    monkeypatch.setattr(route.tempfile, "mkdtemp", mkdtemp)
+        server: SampleServer, client: TestClient, app: FastAPI) -> None:
+    files = app.state.deps.files
+    before = set(files.base.rglob("*.zip"))
     resp = client.get("/v1/export", headers=auth(server))
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"] == "application/zip"
@@ -95,7 +85,7 @@ def test_export_is_a_zip_download_of_everything_and_the_temp_file_goes(
     records = json.loads(zf.read("records.json"))
     assert len(records) == sum(server.bundle.stores.records.record_counts("maria").values()) > 0
     assert json.loads(zf.read("fhir_bundle.json"))["type"] == "collection"
-    assert made and not any(p.exists() for p in made)  # removed once sent
+    assert set(files.base.rglob("*.zip")) <= before  # written to the user's private temp folder, removed once sent
     audit = client.get("/v1/audit", params={"limit": 1}, headers=auth(server)).json()
     assert [e["action"] for e in audit] == ["export"]
 
@@ -210,9 +200,11 @@ def test_privacy_panel_actions(server: SampleServer, client: TestClient, tmp_pat
     assert "remote" in panel.set_remote(user, True)
     assert panel.views(user)[2][-1][1:] == ["remote_llm", "on"]
 
-    path, folder = panel.export(user)
+    path, link = panel.export(user)
     assert set(zipfile.ZipFile(path).namelist()) >= EXPORT_FILES
-    assert PrivacyPanel.discard(folder) == "" and not Path(folder).exists()
+    assert link.startswith("[Download healthcoach-export.zip") and "/ui/files/" in link
+    panel.files.discard(path)
+    assert not path.parent.exists()
 
     assert panel.disconnect(user, None) == "Choose a source first."
     assert "1 records removed, 2 left" in panel.disconnect(user, "manual\t")

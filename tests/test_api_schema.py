@@ -31,6 +31,8 @@ def test_api_conforms_to_its_schema(fuzz: tuple[schemathesis.BaseSchema, str]) -
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 7
     for operation in operations:
+        if (operation.method.upper(), operation.path) == ("DELETE", "/v1/me/tokens"):
+            continue  # it revokes the token every other case signs with (tests/test_web_sessions.py covers it)
 
         @given(case=operation.as_strategy())
         @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,

@@ -21,7 +21,7 @@ MAX_FUNCTION_LINES = 80
 # start-up), and the line (or the comment line above it) must say which.
 OPTIONAL = ("gradio", "healthcoach.ui", "healthcoach.api", "uvicorn", "fastapi", "matplotlib", "llama_cpp",
             "langchain_openai", "langchain_ollama", "langchain_community", "openai", "playwright", "onnx",
-            "onnxruntime")
+            "onnxruntime", "mcp", "healthcoach.mcp")
 # healthcoach.cli: `python -m healthcoach` restarts itself (store/heap.py) before loading the CLI.
 LAZY = ("torch", "sentence_transformers", "transformers", "sklearn", "healthcoach.cli")
 MARKERS = ("# optional dependency", "# lazy: start-up time")

@@ -75,8 +75,10 @@ def test_unknown_and_invalid_resources_are_counted_skips(stores: Stores, tmp_pat
     broken = F.a1c("o9", 6.0, "2024-01-01")
     broken["status"] = 42  # fails strict validation but its essential fields parse
     no_code = {"resourceType": "Observation", "id": "o10", "status": "final", "effectiveDateTime": "2024-01-01"}
-    report = stores.ingestor.ingest("ann", [F.write(tmp_path / "b.json", F.bundle(weird, broken, no_code))])
+    bundle = F.bundle(F.patient(), weird, broken, no_code)
+    report = stores.ingestor.ingest("ann", [F.write(tmp_path / "b.json", bundle)])
     assert report.skipped == {
+        "Patient: identity (kept in the profile, not a record)": 1,
         "Spaceship: unknown resourceType": 1,
         "Observation: no code or text to say what it is": 1,
     }
@@ -92,7 +94,7 @@ def test_file_over_size_limit(make_stores: Callable[..., Stores], good: Path) ->
 
 
 def test_utf8_bom_is_fine(stores: Stores, tmp_path: Path) -> None:
-    text = json.dumps(F.bundle(F.a1c("o1", 6.1, "2024-05-02")))
+    text = json.dumps(F.bundle(F.patient(), F.a1c("o1", 6.1, "2024-05-02")))
     report = stores.ingestor.ingest("ann", [F.write(tmp_path / "bom.json", "\ufeff".encode() + text.encode())])
     assert report.records_by_category == {"lab": 1}
 

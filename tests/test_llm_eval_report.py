@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage
 
 from healthcoach.compose.llm import LLMComposer
 from healthcoach.compose.prompts import Prompts
-from healthcoach.evals.llm_report import Recorder, llm_report, write_llm_report
+from healthcoach.evals.llm_report import Recorder, legacy_scored, llm_report, write_llm_report
 from healthcoach.evals.qa import run_cases
 from healthcoach.evals.qa_run import coach_asker, people_cases
 from healthcoach.settings import Settings, packaged_dir
@@ -65,7 +65,7 @@ def run_suite(sample_coach: Any) -> Iterator[Any]:
         coach.llm_observer = recorder.observe
         cases = people_cases([("Maria Lopez", "maria", truth)], PHRASINGS)
         outcomes = run_cases(cases, recorder)
-        return llm_report(outcomes, recorder.seen), outcomes
+        return llm_report(legacy_scored(outcomes, recorder.seen)), outcomes
 
     yield run
     coach.llm, coach.llm_observer = None, None

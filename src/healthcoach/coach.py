@@ -20,6 +20,7 @@ from healthcoach.compose.query_engine import QueryEngine
 from healthcoach.compose.redirects import records_off_text, redirect_text, unchecked_answer_text
 from healthcoach.compose.rephrase import LLMJob, llm_job
 from healthcoach.compose.reply import Reply, Turn, turns
+from healthcoach.compose.safe_text import quotable_text
 from healthcoach.compose.templates import Answer, Composer, number_tokens
 from healthcoach.errors import NotFound
 from healthcoach.guardrails import Guardrails, Verdict
@@ -134,11 +135,15 @@ class Coach:
         """Run the output guard; a violation is replaced by a safe, verbatim listing of the records."""
         grounding = evidence_text(answer.records) + " " + answer.general_text
         check = self.guards.check_output(own_words(answer.text, grounding), grounding, number_tokens(answer.computed))
+        # The meaning of every sentence in the coach's own words: no treatment or dose instruction, whatever
+        # its wording, and no instruction-like record text outside a marked quote.
+        meaning = self.guards.check_meaning(answer.text, quotable_text(answer.records), answer.general_text)
         reply = Reply(text=answer.text, citations=answer.citations, intent=plan.intent.value, as_of=answer.as_of,
                       warnings=list(answer.warnings), record_ids=[r.id for r in answer.records])
-        if not check.ok:
-            reply.warnings += [f"output_guard: {v.split(':')[0]}" for v in check.violations]
-            log.warning("output guard replaced an answer (%d violations)", len(check.violations))
+        violations = check.violations + meaning.violations
+        if violations:
+            reply.warnings += [f"output_guard: {v.split(':')[0]}" for v in violations]
+            log.warning("output guard replaced an answer (%d violations)", len(violations))
             cite = Citer()
             reply.text, reply.citations = unchecked_answer_text(answer.records, cite), cite.citations
         return reply

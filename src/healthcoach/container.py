@@ -4,6 +4,7 @@ The CLI, the API and the UI all get their stores, coach and chat service from he
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from healthcoach.compose.query_engine import QueryEngine
 from healthcoach.compose.query_templates import QueryComposer
 from healthcoach.compose.templates import Composer
 from healthcoach.guardrails import Guardrails
+from healthcoach.ingest.locks import UserLocks
 from healthcoach.ingest.pipeline import Ingestor
 from healthcoach.knowledge.catalog import Catalog, load_catalog, load_wellness
 from healthcoach.knowledge.vocabulary import Vocabulary, load_vocabulary
@@ -29,6 +31,8 @@ from healthcoach.store.embeddings import Embedder
 from healthcoach.store.heap import scrub_freed_memory
 from healthcoach.store.records import RecordStore
 from healthcoach.store.vectors import VectorIndex
+
+log = logging.getLogger(__name__)
 
 
 def prepare_data_dir(path: Path) -> Path:
@@ -56,7 +60,18 @@ def build_stores(settings: Settings, embedder: Embedder | None = None) -> Stores
     embedder = embedder or Embedder(settings.embedding)
     records = RecordStore(settings.sql_url)
     vectors = VectorIndex(home / "chroma", embedder, records, url=settings.chroma_url)
-    return Stores(settings, embedder, records, vectors, Ingestor(records, vectors, settings.ingest))
+    ingestor = Ingestor(records, vectors, settings.ingest, locks=UserLocks(home / "locks"))
+    stores = Stores(settings, embedder, records, vectors, ingestor)
+    repair_index(stores)
+    return stores
+
+
+def repair_index(stores: Stores) -> None:
+    """At every start: finish index updates a crash interrupted and drop collections of unknown users."""
+    try:
+        stores.ingestor.repair.pending()
+    except Exception:  # a broken index must not stop the records from being read; `index check` reports it
+        log.exception("index repair at start-up failed; run `healthcoach index check`")
 
 
 def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:

@@ -39,12 +39,31 @@ class EmbeddingSettings(BaseModel):
 
 
 class IngestSettings(BaseModel):
-    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1, description="Largest single export file accepted.")
+    max_file_bytes: int = Field(
+        200 * 1024 * 1024, ge=1, description="Largest single export file (or zip entry, unpacked) accepted."
+    )
+    max_total_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=1,
+        description="Bytes one ingest (one upload) may unpack in all, over every file and zip entry; a zip "
+        "is checked against it from its directory, before anything is unpacked.",
+    )
+    max_zip_entries: int = Field(10_000, ge=1, description="Zip entries one ingest may hold in all.")
+    max_json_depth: int = Field(
+        64, ge=2, le=500, description="Deepest nesting of JSON lists and objects accepted (FHIR needs about 12)."
+    )
     min_age: int = Field(
         18,
         ge=0,
         description="Refuse records whose Patient is younger than this. Only test and eval runs over "
         "synthetic data lower it.",
+    )
+    dedupe_window_minutes: int = Field(
+        120,
+        ge=0,
+        le=24 * 60,
+        description="Two sources' records of the same test are the same fact when their clinical times are this "
+        "close (and their values agree); date-only records compare by calendar date.",
     )
 
 
@@ -91,10 +110,32 @@ class APISettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the server listens on.")
     max_upload_bytes: int = Field(100 * 1024 * 1024, ge=1, description="Largest request body accepted.")
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest total size of a request's headers (larger: 431)."
+    )
     max_message_chars: int = Field(4000, ge=1, description="Longest chat message accepted.")
     request_timeout_s: float = Field(60.0, gt=0, description="Seconds before a request is answered 504.")
     local_user: str | None = Field(
-        None, description="Single-user mode without tokens; only allowed when bound to 127.0.0.1."
+        None,
+        description="Single-user mode without tokens, for this computer only: needs a loopback address, answers "
+        "only to a loopback Host, and only to a browser that opened the link with this launch's key.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (optionally name:port) the server answers to besides loopback, e.g. the name "
+        "of a reverse proxy; empty: any Host in token mode (local mode always answers loopback only).",
+    )
+    ui_session_ttl_s: float = Field(12 * 3600, gt=0, description="Seconds a web-UI sign-in lasts.")
+    ui_file_ttl_s: float = Field(
+        600,
+        gt=0,
+        description="Seconds the web UI keeps an export or upload in its private temp folder at most (an "
+        "export is removed as soon as it is downloaded, an upload once it is imported).",
+    )
+    temp_dir: Path | None = Field(
+        None,
+        description="Private (0700) folder for the web server's temporary files; default: healthcoach-web-<uid> "
+        "in the system temp dir.",
     )
 
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
-from healthcoach.api.auth import Authenticator, check_local_mode
+from healthcoach.api import pages
+from healthcoach.api.auth import Authenticator, LaunchKey, check_local_mode
 from healthcoach.api.deps import Deps
 from healthcoach.api.errors import error_response, install_error_handlers
 from healthcoach.api.routes import chat, health, ingest, log, me, openai, privacy, records
+from healthcoach.api.security import Gate, Policy
+from healthcoach.api.sessions import SessionStore, UIAuth
 from healthcoach.container import CoachBundle
 from healthcoach.errors import TooLarge
+from healthcoach.privacy.tempfiles import UserFiles
 from healthcoach.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -24,6 +31,8 @@ in an emergency call 911 (or your local emergency number); for a mental-health c
 
 Every route except `/healthz` (and these docs, which hold no data) needs `Authorization: Bearer <token>`
 (create one with `healthcoach users add NAME`). A token sees only its own user's records and conversations.
+In local single-user mode the key in the link `healthcoach serve` printed stands in for a token.
+Requests that change anything are refused when they come from another web site's page.
 Every error has one shape: `{"ok": false, "error": "...", "status": N}`."""
 
 
@@ -69,13 +78,21 @@ class BodyLimit:
 
 
 def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, ui: bool = True,
-               request_timeout_s: float | None = None) -> FastAPI:
-    """Build the server for these settings; pass a pre-built CoachBundle to share one coach."""
-    check_local_mode(settings.api.local_user, settings.api.host)
+               request_timeout_s: float | None = None, launch: LaunchKey | None = None) -> FastAPI:
+    """Build the server for these settings; pass a pre-built CoachBundle to share one coach.
+
+    In local single-user mode a new LaunchKey is made unless one is passed (app.state.launch holds it: the
+    link to print is /ui/?key=<its secret>)."""
+    api = settings.api
+    check_local_mode(api.local_user, api.host)
     bundle = coach_bundle or CoachBundle.build(settings)
-    auth = Authenticator(bundle.stores.records, settings.api.local_user)
-    deps = Deps(settings, bundle, auth, request_timeout_s or settings.api.request_timeout_s)
-    app = FastAPI(title="healthcoach", version="1", description=DESCRIPTION,
+    store = bundle.stores.records
+    launch = (launch or LaunchKey(api.port)) if api.local_user else None
+    files = UserFiles(api.temp_dir, api.ui_file_ttl_s)
+    auth = Authenticator(store, api.local_user, launch)
+    ui_auth = UIAuth(SessionStore(store, api.ui_session_ttl_s, api.port), api.local_user, launch) if ui else None
+    deps = Deps(settings, bundle, auth, request_timeout_s or api.request_timeout_s, files, ui_auth, launch)
+    app = FastAPI(title="healthcoach", version="1", description=DESCRIPTION, lifespan=_sweeping(files),
                   openapi_tags=[{"name": "chat", "description": "Ask the coach."},
                                 {"name": "records", "description": "Your stored records."},
                                 {"name": "ingest", "description": "Add exports."},
@@ -84,12 +101,38 @@ def create_app(settings: Settings, coach_bundle: CoachBundle | None = None, *, u
     install_error_handlers(app)
     for module in (health, chat, openai, records, ingest, me, log, privacy):
         app.include_router(module.router(deps))
-    app.add_middleware(BodyLimit, limit=settings.api.max_upload_bytes)
+    if ui:
+        app.include_router(pages.router(deps))  # before the Gradio mount: these paths take precedence
+    app.add_middleware(BodyLimit, limit=api.max_upload_bytes)
+    policy = Policy(port=api.port, local_user=api.local_user, allowed_hosts=tuple(api.allowed_hosts),
+                    max_header_bytes=api.max_header_bytes, public_paths=PUBLIC_PATHS)
+    app.add_middleware(Gate, policy=policy, auth=auth, ui=ui_auth, launch=launch, files=files)  # outermost
     _document_limits(app, settings)
-    app.state.deps = deps
+    app.state.deps, app.state.launch = deps, launch
     if ui:
         _mount_ui(app, deps)
     return app
+
+
+def _sweeping(files: UserFiles) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Lifespan: remove expired web temp files at start-up and then every minute (or half the time to live)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(files.sweep)
+
+        async def sweep_forever() -> None:
+            while True:
+                await asyncio.sleep(min(60.0, files.ttl_s / 2))
+                await run_in_threadpool(files.sweep)
+
+        task = asyncio.create_task(sweep_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    return lifespan
 
 
 def _document_limits(app: FastAPI, settings: Settings) -> None:
@@ -114,11 +157,11 @@ def _mount_ui(app: FastAPI, deps: Deps) -> None:
 
     from healthcoach.ui.app import build_ui  # optional dependency: the ui extra (gradio)
 
-    local = deps.settings.api.local_user
-    blocks = build_ui(deps.bundle, local_user=local)
+    # Gradio keeps uploads in GRADIO_TEMP_DIR (default /tmp/gradio, readable by other accounts): put them in
+    # the server's private temp folder, where the gate never lets Gradio's file route serve them.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(deps.files.base / "gradio"))
+    blocks = build_ui(deps.bundle, local_user=deps.settings.api.local_user, files=deps.files)
     gr.mount_gradio_app(
         app, blocks, path="/ui", ssr_mode=False, max_file_size=deps.settings.api.max_upload_bytes,
-        auth=None if local else deps.auth.check_login,
-        auth_message="Sign in with your user name and the API token `healthcoach users add NAME` printed.",
-        footer_links=[],
+        auth_dependency=deps.ui, footer_links=[],
     )

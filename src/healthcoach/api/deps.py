@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from healthcoach.api.auth import Authenticator
+from healthcoach.api.auth import Authenticator, LaunchKey
 from healthcoach.api.errors import InvalidRequest, Timeout
+from healthcoach.api.sessions import UIAuth
 from healthcoach.container import CoachBundle
+from healthcoach.privacy.tempfiles import UserFiles
 from healthcoach.settings import Settings
 
 T = TypeVar("T")
@@ -23,6 +25,9 @@ class Deps:
     bundle: CoachBundle
     auth: Authenticator
     timeout_s: float
+    files: UserFiles = field(default_factory=UserFiles)
+    ui: UIAuth | None = None
+    launch: LaunchKey | None = None
 
     def check_message(self, text: str, field: str = "message") -> None:
         """Message length limit, with a clear 422."""

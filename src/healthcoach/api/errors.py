@@ -51,7 +51,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status >= 500:
             log.error("server error %s: %s", type(exc).__name__, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.message, headers)
+        return error_response(exc.status, exc.public_message, headers)
 
     async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -60,7 +60,7 @@ class RecordOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "3f9a6c1e2b7d4a5f8e0c1d2b", "category": "lab", "label": "Hemoglobin A1c", "codes": ["LOINC:4548-4"],
         "value": 6.1, "unit": "%", "date": "2026-09-14", "status": "final",
-        "source": "Example Clinic (FHIR export)"}]})
+        "source": "Example Clinic (FHIR export)", "sources": ["Example Clinic (FHIR export)"], "conflicts": []}]})
     id: str
     category: str
     label: str
@@ -69,7 +69,11 @@ class RecordOut(BaseModel):
     unit: str | None = None
     date: Date | None = Field(None, description="Clinical date as written in the source.")
     status: str | None = None
-    source: str = Field(description="Where it came from: organisation and export kind.")
+    source: str = Field(description="Where it came from: organisation and export kind ('2 sources: ...' when "
+                                    "several exports state the same fact).")
+    sources: list[str] = Field(default_factory=list, description="Every source that states this fact.")
+    conflicts: list[str] = Field(default_factory=list, description="Ids of records from another source with a "
+                                                                   "different value for the same test and time.")
 
 
 class RecordList(BaseModel):

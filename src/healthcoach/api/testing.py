@@ -1,4 +1,5 @@
-"""Test and bench helpers: a live uvicorn server on a free 127.0.0.1 port, in a thread."""
+"""Test and bench helpers: a live uvicorn server on a free 127.0.0.1 port, in a thread, and the load bench
+that needs one (`healthcoach eval bench --only load`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -18,8 +19,11 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from healthcoach.api.app import create_app
 from healthcoach.api.auth import create_token
 from healthcoach.container import CoachBundle, build_stores
+from healthcoach.evals.load import run_load_bench, run_load_during_ingest
+from healthcoach.evals.population import eval_settings
 from healthcoach.sample.generator import write_person
 from healthcoach.settings import Settings
 from healthcoach.store.embeddings import Embedder
@@ -92,3 +96,32 @@ def sample_server(embedder: Embedder, people: dict[str, int] | None = None, othe
     built = SampleServer(cfg, CoachBundle.build(cfg, stores), tokens, truths)
     _CACHE[key] = built
     return built
+
+
+def bench_load(settings: Settings, work: Path, log: Callable[[str], None], clients: int = 10,
+               questions: int = 30, uploads: int = 6) -> dict[str, Any]:
+    """`eval bench --only load`: clients x questions over HTTP against a live server, first alone, then
+    while other people's exports are being ingested one after another (POST /v1/ingest). Errors must be 0
+    in both runs; p50/p95 show what an ingest costs the people asking meanwhile."""
+    cfg = eval_settings(work / "load-stores", settings)
+    cfg = cfg.model_copy(update={"api": cfg.api.model_copy(update={"request_timeout_s": 900.0})})
+    stores = build_stores(cfg)
+    reader, _ = write_person(work / "load-reader", seed=42)
+    stores.ingestor.ingest("reader", [reader])
+    stores.records.set_consent("reader", records=True)
+    token = create_token(stores.records, "reader")
+    files = [(create_token(stores.records, f"up{i}"), write_person(work / f"load-up{i}", seed=300 + i)[0])
+             for i in range(uploads)]
+    log(f"load: {clients} clients x {questions} questions, alone and during ingests")
+    app = create_app(cfg, CoachBundle.build(cfg, stores), ui=False)
+    with live_server(app) as url:
+        run_load_bench(url, token, clients=2, questions=3)  # warm-up
+        alone = run_load_bench(url, token, clients, questions)
+        during = run_load_during_ingest(url, token, files, clients, questions)
+    keep = ("requests", "errors", "error_examples", "p50_ms", "p95_ms", "max_ms", "throughput_rps")
+    out: dict[str, Any] = {"clients": clients, "questions_per_client": questions}
+    out |= {f"alone_{k}": alone[k] for k in keep}
+    out |= {f"during_ingest_{k}": during[k] for k in keep}
+    out |= {"ingests_during": during["ingests"], "ingest_statuses": during["ingest_statuses"],
+            "ingest_seconds": during["ingest_seconds"], "ingest_overlap": during["overlap"]}
+    return out

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from healthcoach.cli import chat, data, demo, evals, records, serve, wearables
+from healthcoach.cli import chat, data, demo, eval_remote, evals, index, mcp_server, records, serve, wearables
 from healthcoach.cli.common import AppContext, err_console
 from healthcoach.errors import HealthCoachError
 
@@ -30,7 +30,8 @@ def root(
     ctx.obj = AppContext.from_env(data_dir)
 
 
-for module in (records, chat, evals, serve, data, wearables, demo):  # the order of `--help`
+# the order of `--help`
+for module in (records, chat, evals, eval_remote, serve, mcp_server, data, index, wearables, demo):
     module.register(app)
 
 

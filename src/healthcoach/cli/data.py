@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from healthcoach.cli.common import app_context, console
+from healthcoach.errors import NotFound
 from healthcoach.privacy import (
     delete_user,
     disconnect_source,
@@ -18,6 +19,7 @@ from healthcoach.privacy import (
     list_audit,
     set_consent,
 )
+from healthcoach.store.vectors import collection_name
 
 
 def register(app: typer.Typer) -> None:
@@ -82,9 +84,11 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Delete everything about a user from every store (records, vectors, conversations, profile). No undo."""
+    """Delete everything about a user from every store (records, vectors, conversations, profile). No undo.
+    Also removes what an interrupted import left in the search index for a user with no profile."""
     stores = app_context(ctx).stores
-    stores.records.get_user(user)
+    if user not in stores.records.user_ids() and not stores.vectors.size(collection_name(user)):
+        raise NotFound(f"no user named {user!r}")
     if not yes:
         typer.confirm(f"Delete ALL data of {user!r} (records, index, conversations, audit log)? This cannot be "
                       "undone; export first if you want a copy", abort=True)
@@ -119,7 +123,9 @@ def disconnect(
         what = f"{kind}" + (f" file {file}" if file else "")
         typer.confirm(f"Remove every record of {user!r} from {what}?", abort=True)
     report = disconnect_source(stores, user, kind, file)
-    console.print(f"removed {report.records_removed} records; {report.records_left} left, "
+    backed = (f" ({report.still_backed} of them also stated by another source, so those facts stay)"
+              if report.still_backed else "")
+    console.print(f"removed {report.records_removed} records{backed}; {report.records_left} left, "
                   f"{report.chunks} chunks in the index")
 
 

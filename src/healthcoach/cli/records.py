@@ -12,7 +12,8 @@ from rich.table import Table
 from healthcoach.cli.auth import register_users
 from healthcoach.cli.common import app_context, console
 from healthcoach.ingest.pipeline import IngestReport
-from healthcoach.records.models import Category
+from healthcoach.records.models import Category, Record
+from healthcoach.records.omop_tables import is_url
 from healthcoach.records.serialize import code_keys, record_json
 
 
@@ -27,12 +28,17 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(..., help="Export files, folders or .zip files (FHIR R4 JSON/NDJSON ...)."),
+    paths: list[str] = typer.Argument(..., help="Export files, folders or .zip files (FHIR R4 JSON/NDJSON, C-CDA "
+                                                "XML, an OMOP CDM CSV folder or database URL, wearable exports)."),
     user: str = typer.Option(..., "--user", "-u", help="Whose records these are."),
+    person_id: int | None = typer.Option(None, "--person-id", help="OMOP CDM only: the person_id to import "
+                                                                    "(without it, the persons are listed)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Ingest exports into a user's record store and vector index (all or nothing)."""
+
     app = app_context(ctx)
+    sources: list[Path | str] = [p if is_url(p) else Path(p) for p in paths]
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                   transient=True, disable=as_json) as bar:
         task = bar.add_task("reading", total=None)
@@ -40,7 +46,7 @@ def ingest(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total or None)
 
-        report = app.stores.ingestor.ingest(user, paths, progress=progress)
+        report = app.stores.ingestor.ingest(user, sources, progress=progress, person_id=person_id)
     if as_json:
         console.print_json(report.model_dump_json())
         return
@@ -65,6 +71,10 @@ def print_report(report: IngestReport) -> None:
         console.print(skips)
     for w in report.warnings:
         console.print(f"[yellow]warning:[/] {w}")
+    if report.merged or report.conflicts:
+        console.print(f"{report.merged} records repeat another source's and are shown once"
+                      + (f"; {report.conflicts} conflicting values are shown side by side" if report.conflicts else "")
+                      + " (see `healthcoach records --duplicates`)")
     console.print(
         f"{report.new} new, {report.updated} updated, {report.unchanged} unchanged; "
         f"{report.chunks} chunks ({report.embedded} embedded); {report.seconds:.2f} s"
@@ -77,11 +87,16 @@ def records(
     category: Category | None = typer.Option(None, "--category", "-c", help="Only this category."),
     code: list[str] = typer.Option([], "--code", help="Only records with this code (e.g. 4548-4 or LOINC:4548-4)."),
     limit: int | None = typer.Option(None, "--limit", "-n", help="At most this many."),
+    duplicates: bool = typer.Option(False, "--duplicates", help="Show what was merged across sources, and why, "
+                                                                "and which values conflict."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON: a list of records."),
 ) -> None:
-    """List stored records, newest clinical date first."""
+    """List stored records, newest clinical date first (one per fact when several sources state it)."""
     app = app_context(ctx)
     app.stores.records.get_user(user)
+    if duplicates:
+        print_duplicates(app.stores.records.duplicates(user), as_json)
+        return
     found = app.stores.records.query(user, categories=[category] if category else None, code_keys=code_keys(code),
                                      limit=limit)
     if as_json:
@@ -92,9 +107,27 @@ def records(
         table.add_column(col)
     for r in found:
         value = r.value_display() if r.category not in (Category.document,) else f"{len(r.text or '')} characters"
-        table.add_row(r.date.isoformat() if r.date else "", str(r.category), r.label, value[:60], r.source.display())
+        table.add_row(r.date.isoformat() if r.date else "", str(r.category), r.label, value[:60], r.source_display())
     console.print(table)
     console.print(f"{len(found)} record(s)")
+
+
+def print_duplicates(links: list[tuple[str, Record, Record, str]], as_json: bool) -> None:
+    """Each merge (the record shown, the other source's copy, why) and each conflict."""
+    if as_json:
+        print(json.dumps([{"kind": kind, "shown": record_json(shown), "other": record_json(other), "why": why}
+                          for kind, shown, other, why in links], indent=2))
+        return
+    for kind, title in (("duplicate", "Merged (shown once)"), ("conflict", "Conflicting values (both shown)")):
+        rows = [x for x in links if x[0] == kind]
+        table = Table(title=f"{title}: {len(rows)}", show_edge=False)
+        for col in ("date", "record", "value", "shown from", "also from", "why"):
+            table.add_column(col)
+        for _, shown, other, why in rows:
+            table.add_row(shown.date.isoformat() if shown.date else "", shown.label[:40], shown.value_display()[:30],
+                          shown.source.display(), f"{other.source.display()} ({other.value_display()[:20]})"
+                          if kind == "conflict" else other.source.display(), why)
+        console.print(table)
 
 
 def users(ctx: typer.Context) -> None:

@@ -46,7 +46,7 @@ class Citer:
                 label=rec.label,
                 value=(value[:200] if value else None),
                 unit=unit,
-                source=rec.source.display(),
+                source=rec.source_display(),
                 category=str(rec.category),
             )
             self.records.append(rec)
@@ -60,3 +60,13 @@ class Citer:
 def fmt_date(d: date | None) -> str:
     """'March 22, 2025'."""
     return f"{d:%B} {d.day}, {d.year}" if d else "an unknown date"
+
+
+def fmt_when(rec: Record) -> str:
+    """A record's date as precisely as its source gave it: 'March 22, 2025', 'November 1999' or '1999'."""
+    precision = rec.details.get("date_precision")
+    if rec.date and precision == "year":
+        return str(rec.date.year)
+    if rec.date and precision == "month":
+        return f"{rec.date:%B} {rec.date.year}"
+    return fmt_date(rec.date)

@@ -18,7 +18,8 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from healthcoach.compose.citations import Citation, fmt_date
+from healthcoach.compose.citations import Citation, fmt_date, fmt_when
+from healthcoach.compose.safe_text import quotable_text
 from healthcoach.compose.templates import Answer, number_tokens
 from healthcoach.guardrails.output import OutputCheck
 from healthcoach.knowledge.drugs import packaged_drugs
@@ -45,9 +46,12 @@ class GroundingResult(BaseModel, frozen=True):
 
 
 class OutputChecker(Protocol):
-    """The part of Guardrails the grounding check uses (diagnosis, dose and number/date checks)."""
+    """The part of Guardrails the grounding check uses (diagnosis, dose and number/date checks, and the
+    meaning check of treatment and dose instructions)."""
 
     def check_output(self, text: str, evidence: str, allowed_numbers: Iterable[str] = ()) -> OutputCheck: ...
+
+    def check_meaning(self, text: str, quotable: str = "", vetted: str = "") -> OutputCheck: ...
 
 
 def citation_row(c: Citation) -> str:
@@ -75,7 +79,7 @@ def evidence_text(records: Sequence[Record]) -> str:
         parts.append(describe(r))
         parts.append(r.model_dump_json(exclude={"source", "user_id", "id"}))
         if r.date:
-            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)}")
+            parts.append(f"{r.date.isoformat()} {fmt_date(r.date)} {fmt_when(r)}")
     return "\n".join(parts)
 
 
@@ -144,6 +148,10 @@ def _check(llm_text: str, answer: Answer, guards: OutputChecker) -> GroundingRes
     allowed = number_tokens(answer.computed)
     guard = guards.check_output(own_words(text, evidence), evidence, allowed)
     violations += guard.violations
+    # What the text means, whatever its words: a model that obeys an instruction hidden in a record
+    # paraphrases it ("use twice your usual amount of insulin"); no such sentence passes.
+    quotable = "\n".join([quotable_text(answer.records), *(c.value or "" for c in answer.citations)])
+    violations += guards.check_meaning(text, quotable, answer.general_text).violations
     known = {c.n for c in answer.citations}
     cited = cited_numbers(text)
     violations += [f"unresolved_citation: [{n}]" for n in sorted(set(cited) - known)]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from healthcoach.compose.citations import Citer, fmt_date
+from healthcoach.compose.citations import Citer, fmt_date, fmt_when
+from healthcoach.compose.safe_text import shown_text
 from healthcoach.records.models import Category, Record
 from healthcoach.records.units import Converted, display_value
 
@@ -63,20 +64,20 @@ def was(name: str) -> str:
 
 
 def from_source(rec: Record) -> str:
-    """'from Riverside Family Medicine (FHIR export)' or 'entered by you'."""
-    if rec.source.kind == "manual":
+    """'from Riverside Family Medicine (FHIR export)', 'from 2 sources: ...' or 'entered by you'."""
+    if rec.source.kind == "manual" and len(rec.all_sources()) == 1:
         return "entered by you"
-    return f"from {rec.source.display()}"
+    return f"from {rec.source_display()}"
 
 
 def when(rec: Record) -> str:
-    """'March 22, 2025'."""
-    return fmt_date(rec.date)
+    """'March 22, 2025' (or 'March 2025' for a date known only to the month)."""
+    return fmt_when(rec)
 
 
 def value_of(rec: Record, conversions: dict[str, Converted] | None = None) -> str:
     """A record's value as people read it; with a conversion: '154.3 lb (70 kg as recorded)'."""
-    shown = display_value(rec) or "recorded"
+    shown = _said(rec) or "recorded"
     conv = (conversions or {}).get(rec.id)
     return f"{conv.text} ({shown} as recorded)" if conv else shown
 
@@ -132,4 +133,12 @@ def item_line(rec: Record, cite: Citer) -> str:
         return f"{rec.label} ({rec.status or 'status not stated'}), {verb} {when(rec)} {cite(rec)}"
     if rec.category in (Category.immunization, Category.procedure):
         return f"{display_label(rec.label)}, {when(rec)} {cite(rec)}"
-    return f"{when(rec)}: {display_label(rec.label)} {display_value(rec) or ''}".rstrip() + f" {cite(rec)}"
+    return f"{when(rec)}: {display_label(rec.label)} {_said(rec)}".rstrip() + f" {cite(rec)}"
+
+
+def _said(rec: Record) -> str:
+    """The value in readable units; a text value as the record's words (a marked quote when it reads like an
+    instruction: record text is data, never the coach's own words)."""
+    if rec.value is not None or rec.components:
+        return display_value(rec)
+    return shown_text(rec.text) if rec.text else ""

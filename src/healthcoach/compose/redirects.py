@@ -2,15 +2,18 @@
 still say that helps, the fallback when an answer can't be checked, and how to turn records on.
 
 The redirects themselves are policy and live as data in guardrails/responses.yaml; these texts only
-add recorded facts (cited) or explain why records were not used."""
+add recorded facts (cited) or explain why records were not used. They never echo free text from a
+record (a note, a dosage text, a comment): only labels, codes, values, status and dates (safe_text.py),
+because a record may carry instructions and these texts are exactly where they must not reach."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from healthcoach.compose.citations import Citer, fmt_date
+from healthcoach.compose.citations import Citer, fmt_when
+from healthcoach.compose.safe_text import instruction_like, safe_label, safe_line, safe_value
 from healthcoach.records.models import Record
-from healthcoach.records.render import describe
+from healthcoach.records.render import primary_code
 
 MAX_LISTED = 10  # records listed verbatim when an answer could not be checked
 
@@ -20,24 +23,33 @@ def redirect_text(policy_text: str, category: str, records: Sequence[Record], ci
     treatment question (to take to a prescriber), the mentioned results for a diagnosis question."""
     extra = ""
     if records and category == "treatment":
-        lines = [f"- {r.label}" + (f": \"{r.text}\"" if r.text else "") + f", {r.status or 'recorded'}, "
-                 f"{fmt_date(r.date)} {cite(r)}" for r in records]
+        lines = [f"- {safe_label(r)}{_code(r)}, {_status(r)}, {fmt_when(r)} {cite(r)}" for r in records]
         extra = "What your records list (for your conversation with your prescriber or pharmacist):\n" + \
             "\n".join(lines)
     elif records and category == "diagnosis":
-        lines = [f"- {r.label}: {r.value_display() or r.text or 'recorded'} on {fmt_date(r.date)} {cite(r)}"
+        lines = [f"- {safe_label(r)}{_code(r)}: {safe_value(r) or 'recorded'} on {fmt_when(r)} {cite(r)}"
                  for r in records]
         extra = "What your records say that may be relevant to bring to a clinician:\n" + "\n".join(lines)
     return f"{policy_text}\n\n{extra}" if extra else policy_text
 
 
 def unchecked_answer_text(records: Sequence[Record], cite: Citer) -> str:
-    """What replaces an answer the output guard rejected: the records themselves, verbatim."""
-    lines = [f"- {describe(r)} {cite(r)}" for r in records[:MAX_LISTED]]
+    """What replaces an answer the output guard rejected: the records themselves, by label, code, value and
+    date (no free text from them)."""
+    lines = [f"- {safe_line(r)} {cite(r)}" for r in records[:MAX_LISTED]]
     if not lines:
         return "I couldn't produce an answer I could check against your records. Please rephrase the question."
     return ("I couldn't phrase an answer I could fully check against your records, so here are the "
             "records themselves:\n" + "\n".join(lines))
+
+
+def _status(rec: Record) -> str:
+    return rec.status if rec.status and not instruction_like(rec.status) else "recorded"
+
+
+def _code(rec: Record) -> str:
+    code = primary_code(rec)
+    return f" ({code.replace(':', ' ')})" if code else ""
 
 
 def records_off_text(user_id: str, unknown: bool) -> str:

@@ -10,8 +10,9 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 
-from healthcoach.compose.citations import Citation, Citer, fmt_date
+from healthcoach.compose.citations import Citation, Citer, fmt_date, fmt_when
 from healthcoach.compose.phrasing import from_source, was
+from healthcoach.compose.safe_text import instruction_like, shown_text
 from healthcoach.compose.wearable import wearable_text
 from healthcoach.knowledge.catalog import Catalog, WellnessTopic
 from healthcoach.records.models import CATEGORY_TITLES, Category, Record, format_number
@@ -48,8 +49,18 @@ class Answer:
     general_text: str = ""  # catalog/wellness text (not from records) the answer quotes
 
 
-def _value(rec: Record) -> str:
-    return display_value(rec) or rec.text or "recorded"
+def _value(rec: Record, limit: int = 300) -> str:
+    """What a record says: its value in readable units, else its text (a marked quote when it reads like an
+    instruction)."""
+    if rec.value is not None or rec.components:
+        shown = display_value(rec)
+        if shown:
+            return shown[:limit]
+    return shown_text(rec.text, limit) if rec.text else "recorded"
+
+
+def _quoted(text: str) -> str:
+    return " ".join(text.split()).replace('"', "'")
 
 
 def _direction(new: Record, old: Record) -> str:
@@ -88,12 +99,13 @@ class Composer:
         if ev.plan.window is not None:  # the asked window's own dates are the question's, not a record's
             w = ev.plan.window
             general += f" {w.start.isoformat()} {w.last_day.isoformat()} {fmt_date(w.start)} {fmt_date(w.last_day)}"
-        dated = [r.date for r in cite.records if r.date]
-        as_of = max(dated) if dated else None
+        dated = [r for r in cite.records if r.date]
+        newest = max(dated, key=lambda r: r.date or today) if dated else None
+        as_of = newest.date if newest else None
         warnings: list[str] = []
-        if as_of and (today - as_of).days > STALE_DAYS and ev.plan.intent not in (Intent.explain_concept,
-                                                                                   Intent.help):
-            text += (f"\n\nThese records are as of {fmt_date(as_of)}, more than a year ago; newer results may "
+        if newest and as_of and (today - as_of).days > STALE_DAYS and ev.plan.intent not in (Intent.explain_concept,
+                                                                                             Intent.help):
+            text += (f"\n\nThese records are as of {fmt_when(newest)}, more than a year ago; newer results may "
                      "exist that are not in your records here.")
             warnings.append("stale_data")
         return Answer(text, cite.citations, cite.records, as_of, computed, warnings, general)
@@ -118,19 +130,27 @@ class Composer:
         if not ev.records:
             return self._none(ev, f"{name} results"), self._computed(ev), ""
         latest, *rest = ev.records
-        same_time = [r for r in rest if r.start is not None and r.start == latest.start]
-        if same_time:
+        conflicting = [r for r in rest if r.id in latest.conflicts]
+        same_time = [r for r in rest if r.start is not None and r.start == latest.start and r not in conflicting]
+        if conflicting:
+            # Two sources disagree about the same test at the same time: show both, pick neither.
+            same_time = [*conflicting, *same_time]
+            rest = [r for r in rest if r not in same_time]
+            values = "; ".join(f"**{_value(r)}** from {r.source_display()} {cite(r)}" for r in [latest, *same_time])
+            text = (f"Your sources disagree about your most recent {name} ({fmt_when(latest)}): {values}. All are "
+                    "kept as recorded; the clinic or lab that did the test can tell you which is right.")
+        elif same_time:
             # Two results with the same timestamp (e.g. a repeated test): neither is "the latest" alone.
             rest = [r for r in rest if r not in same_time]
             values = "; ".join(f"**{_value(r)}** {cite(r)}" for r in [latest, *same_time])
-            text = (f"Your most recent {in_sentence(name)} results are from {fmt_date(latest.date)}, when "
+            text = (f"Your most recent {in_sentence(name)} results are from {fmt_when(latest)}, when "
                     f"{_words(len(same_time) + 1)} were recorded: {values}, {from_source(latest)}.")
         elif latest.value is None and not latest.components:
             text = (f"Your most recent {in_sentence(name)} record says **{_value(latest)}**, recorded on "
-                    f"{fmt_date(latest.date)} {cite(latest)}.")
+                    f"{fmt_when(latest)} {cite(latest)}.")
         else:
             text = (f"Your most recent {in_sentence(name)} {was(name)} **{_value(latest)}** on "
-                    f"{fmt_date(latest.date)} {cite(latest)}, {from_source(latest)}.")
+                    f"{fmt_when(latest)} {cite(latest)}, {from_source(latest)}.")
         if latest.reference_range and display_range(latest.reference_range):
             text += f" The lab's reference range is {display_range(latest.reference_range)}."
         if latest.interpretation:
@@ -138,7 +158,7 @@ class Composer:
         if rest:
             change = "" if same_time else _direction(latest, rest[0])
             shown = rest[:3]
-            earlier = "; ".join(f"{_value(r)} on {fmt_date(r.date)} {cite(r)}" for r in shown)
+            earlier = "; ".join(f"{_value(r)} on {fmt_when(r)} {cite(r)}" for r in shown)
             text += f"\n\nEarlier results: {earlier}"
             text += f" (and {len(rest) - len(shown)} more)." if len(rest) > len(shown) else "."
             if change:
@@ -150,22 +170,22 @@ class Composer:
         records = ev.records[ev.plan.offset:] if ev.plan.offset else ev.records
         if not records:
             if ev.plan.offset and ev.records:
-                return (f"There are no {name} results before {fmt_date(ev.records[-1].date)} in your records; "
+                return (f"There are no {name} results before {fmt_when(ev.records[-1])} in your records; "
                         f"that is the earliest of {len(ev.records)}."), self._computed(ev) | {str(len(ev.records))}, ""
             return self._none(ev, f"{name} results"), self._computed(ev), ""
         if ev.plan.offset:
             first = records[0]
-            text = (f"Before that, your {in_sentence(name)} {was(name)} **{_value(first)}** on {fmt_date(first.date)} "
+            text = (f"Before that, your {in_sentence(name)} {was(name)} **{_value(first)}** on {fmt_when(first)} "
                     f"{cite(first)}.")
             if len(records) > 1:
                 text += " Earlier still: " + "; ".join(
-                    f"{_value(r)} on {fmt_date(r.date)} {cite(r)}" for r in records[1:4]) + "."
+                    f"{_value(r)} on {fmt_when(r)} {cite(r)}" for r in records[1:4]) + "."
             return text, self._computed(ev), ""
         shown = records[:HISTORY_SHOWN]
         window = f" {ev.plan.window.describe()}" if ev.plan.window else ""
         head = f"Your {in_sentence(name)} results{window}, newest first"
         head += f" (showing {len(shown)} of {len(records)})" if len(shown) < len(records) else f" ({len(records)})"
-        lines = [f"{fmt_date(r.date)}: {_value(r)} {cite(r)}" for r in shown]
+        lines = [f"{fmt_when(r)}: {_value(r)} {cite(r)}" for r in shown]
         text = f"{head}:\n{_bullets(lines)}"
         if len(records) > 1:
             change = _direction(records[0], records[-1] if len(records) <= HISTORY_SHOWN else shown[-1])
@@ -179,11 +199,11 @@ class Composer:
             return self._none(ev, f"{in_sentence(name)} records"), self._computed(ev), ""
         last, *rest = ev.records
         where = last.details.get("provider") or last.source.organization
-        text = f"Your most recent {in_sentence(name)} was on **{fmt_date(last.date)}** {cite(last)}: {last.label}"
+        text = f"Your most recent {in_sentence(name)} was on **{fmt_when(last)}** {cite(last)}: {last.label}"
         text += f", at {where}." if where else "."
         total = len(ev.records)
         if rest:
-            earlier = "; ".join(f"{fmt_date(r.date)} {cite(r)}" for r in rest[:4])
+            earlier = "; ".join(f"{fmt_when(r)} {cite(r)}" for r in rest[:4])
             text += f"\n\nYou have {total} on record. Before that: {earlier}"
             text += f" (and {len(rest) - 4} earlier)." if len(rest) > 4 else "."
         if ev.inactive:
@@ -217,7 +237,7 @@ class Composer:
             # A resolved allergy is still worth knowing: list it, cited, apart from the active ones.
             old = [r for _t, r in ev.snippets if r is not None]
             text += "\n\nNo longer active in your records:\n" + _bullets(
-                [f"{r.label} ({r.status or 'inactive'}), recorded {fmt_date(r.date)} {cite(r)}" for r in old])
+                [f"{r.label} ({r.status or 'inactive'}), recorded {fmt_when(r)} {cite(r)}" for r in old])
         elif ev.inactive:
             text += f"\n\n{ev.inactive} other {title} in your records are marked resolved, stopped or completed."
         for section in ev.sections:  # social findings filed as conditions: shown apart, never as conditions
@@ -226,23 +246,27 @@ class Composer:
         return text, self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 
     def _med_line(self, r: Record, cite: Citer) -> str:
-        line = f"{r.label} ({r.status or 'status not stated'})"
-        if r.text:
-            line += f": \"{r.text}\""
+        kind = r.details.get("kind", "")
         verb = {"MedicationRequest": "prescribed", "MedicationStatement": "reported",
-                "MedicationAdministration": "given"}.get(r.details.get("kind", ""), "recorded")
-        return line + f", {verb} {fmt_date(r.date)} {cite(r)}"
+                "MedicationAdministration": "given"}.get(kind, "recorded")
+        line = f"{r.label} ({r.status or 'status not stated'}), {verb} {fmt_when(r)} {cite(r)}"
+        if r.text:
+            # Dosage text is the prescriber's (or anyone's) words: always a marked quote, never the coach's.
+            who = "the prescription" if kind == "MedicationRequest" else "the record"
+            quote = shown_text(r.text) if instruction_like(r.text) else f'{who} says: "{_quoted(r.text)}"'
+            line += f"; {quote}"
+        return line
 
     def _allergy_line(self, r: Record, cite: Citer) -> str:
         extra = [f"{r.details['criticality']} criticality"] if r.details.get("criticality") else []
         if r.details.get("reactions"):
             extra.append(f"reaction: {r.details['reactions']}")
         more = f" ({'; '.join(extra)})" if extra else ""
-        return f"{r.label}{more}, recorded {fmt_date(r.date)} {cite(r)}"
+        return f"{r.label}{more}, recorded {fmt_when(r)} {cite(r)}"
 
     def _item_line(self, r: Record, cite: Citer) -> str:
         since = "since" if r.category in (Category.condition, Category.pregnancy, Category.care_plan) else "on"
-        return f"{r.label}, {since} {fmt_date(r.date)} {cite(r)}"
+        return f"{r.label}, {since} {fmt_when(r)} {cite(r)}"
 
     def _category_summary(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
         cat = ev.plan.category or Category.lab
@@ -252,7 +276,7 @@ class Composer:
         shown = ev.records[: self.list_limit]
         head = f"Your latest {title}"
         head += f" (showing {len(shown)} of {len(ev.records)})" if len(shown) < len(ev.records) else f" ({len(ev.records)})"
-        lines = [f"{self.display_name(r)}: {_value(r)[:120]} on {fmt_date(r.date)} {cite(r)}" for r in shown]
+        lines = [f"{self.display_name(r)}: {_value(r, 120)} on {fmt_when(r)} {cite(r)}" for r in shown]
         return f"{head}:\n{_bullets(lines)}", self._computed(ev) | {str(len(shown)), str(len(ev.records))}, ""
 
     def _explain_results(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
@@ -267,7 +291,7 @@ class Composer:
             flag = f"; marked \"{r.interpretation}\" by the lab" if r.interpretation else ""
             what = f" — {concept.explanation.split('. ')[0].rstrip('.')}." if concept else ""
             general.append(what)
-            lines.append(f"**{self.display_name(r)}**: {_value(r)[:80]}{rng}{flag} {cite(r)}{what}")
+            lines.append(f"**{self.display_name(r)}**: {_value(r, 80)}{rng}{flag} {cite(r)}{what}")
         text = (f"Your most recent lab results (around {fmt_date(when)}), with what each test measures:\n"
                 f"{_bullets(lines)}\n\nThis explains what the tests measure, not what your results mean for "
                 "you: ask your clinician about any result the lab flagged or that changed since last time.")
@@ -286,13 +310,14 @@ class Composer:
                 parts.append(f"**{s.title}** (none recorded)")
                 continue
             if "lab" in s.title.lower():
-                lines = [f"{self.display_name(r)}: {_value(r)[:60]} ({fmt_date(r.date)}) {cite(r)}" for r in shown]
+                lines = [f"{self.display_name(r)}: {_value(r, 60)} ({fmt_when(r)}) {cite(r)}"
+                         for r in shown]
             elif "medication" in s.title.lower():
                 lines = [f"{r.label} {cite(r)}" for r in shown]
             elif "immunization" in s.title.lower():
-                lines = [f"{r.label}: last {fmt_date(r.date)} {cite(r)}" for r in shown]
+                lines = [f"{r.label}: last {fmt_when(r)} {cite(r)}" for r in shown]
             elif "social" in s.title.lower():
-                lines = [f"{r.label}: {_value(r)} ({fmt_date(r.date)}) {cite(r)}" if r.category is
+                lines = [f"{r.label}: {_value(r)} ({fmt_when(r)}) {cite(r)}" if r.category is
                          Category.social_history else self._item_line(r, cite) for r in shown]
             else:
                 lines = [self._item_line(r, cite) for r in shown]
@@ -305,14 +330,14 @@ class Composer:
         text = f"**{concept.name}**: {concept.explanation}"
         if ev.records:
             r = ev.records[0]
-            text += f"\n\nYour most recent {concept.name} in your records: {_value(r)} on {fmt_date(r.date)} {cite(r)}."
+            text += f"\n\nYour most recent {concept.name} in your records: {_value(r)} on {fmt_when(r)} {cite(r)}."
         return text, self._computed(ev), concept.explanation
 
     def _wellness_guidance(self, ev: Evidence, cite: Citer, today: date) -> tuple[str, set[str], str]:
         topic = self.wellness[ev.plan.wellness or ""]
         text = f"Here are general, evidence-based ways to support {topic.title.lower()}:\n{_bullets(list(topic.tips))}"
         if ev.records:
-            mine = "; ".join(f"{self.display_name(r)} {_value(r)} on {fmt_date(r.date)} {cite(r)}" for r in ev.records)
+            mine = "; ".join(f"{self.display_name(r)} {_value(r)} on {fmt_when(r)} {cite(r)}" for r in ev.records)
             text += f"\n\nYour latest related results: {mine}."
         text += "\n\nQuestions to ask your doctor:\n" + _bullets(list(topic.ask_your_doctor))
         text += ("\n\nThis is general wellness information, not medical advice; don't start, stop or change any "
@@ -335,7 +360,7 @@ class Composer:
         lines = []
         for _text, rec in ev.snippets[:5]:
             if rec is not None:
-                lines.append(f"{rec.label}: {_value(rec)[:160]} ({fmt_date(rec.date)}) {cite(rec)}")
+                lines.append(f"{rec.label}: {_value(rec, 160)} ({fmt_when(rec)}) {cite(rec)}")
         if not lines:
             return self._none(ev, "individual records that match your question"), self._computed(ev), ""
         return ("These records in your file look most related to your question:\n" + _bullets(lines) +

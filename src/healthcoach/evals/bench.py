@@ -18,6 +18,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from healthcoach.container import build_coach
+from healthcoach.evals.bench_formats import bench_formats
 from healthcoach.evals.bench_heap import bench_heap_scrub
 from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import pct
@@ -168,9 +169,11 @@ def bench_scale(work: Path, log: Log) -> dict[str, Any]:
 
 
 def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: set[str] | None,
-              log: Log) -> dict[str, Any]:
-    """Run the selected benchmarks and write bench.json + bench.md."""
-    want = only or {"ingest", "answers", "guard", "wearables", "scale", "heap_scrub"}
+              log: Log, extra: dict[str, Callable[[Path, Log], dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """Run the selected benchmarks and write bench.json + bench.md. `extra` adds parts that need layers
+    above this one (the CLI passes "load", which runs a live API server)."""
+    extra = extra or {}
+    want = only or {"ingest", "formats", "answers", "guard", "wearables", "scale", "heap_scrub", *extra}
     shared = shared or default_shared_data()
     results: dict[str, Any] = {"machine": _machine()}
     with tempfile.TemporaryDirectory(prefix="hc-bench-") as tmp:
@@ -182,7 +185,13 @@ def run_bench(settings: Settings, shared: Path | None, report_dir: Path, only: s
             results["answers"] = bench_answers(pop, log)
         if "guard" in want:
             results["guard"] = bench_guard(settings, pop.stores.embedder if pop else Embedder(settings.embedding), log)
-        for part, fn in (("wearables", bench_wearables), ("scale", bench_scale), ("heap_scrub", bench_heap_scrub)):
+        if "formats" in want:
+            try:
+                results["formats"] = bench_formats(settings, shared, work, log)
+            except Exception as exc:
+                results["formats"] = {"error": f"{type(exc).__name__}: {exc}"}
+        parts = {"wearables": bench_wearables, "scale": bench_scale, "heap_scrub": bench_heap_scrub, **extra}
+        for part, fn in parts.items():
             if part in want:
                 try:
                     results[part] = fn(work, log)
@@ -210,6 +219,12 @@ def render(results: dict[str, Any]) -> str:
         if part == "scale":
             lines += ["| users | vectors | p50 ms | p95 ms |", "|---|---|---|---|"]
             lines += [f"| {c['users']} | {c['vectors']} | {c['p50_ms']} | {c['p95_ms']} |" for c in data["curve"]]
+        elif part == "formats" and "error" not in data:
+            lines += ["| format and stage | records | seconds | records/s | notes |", "|---|---|---|---|---|"]
+            for name, row in data.items():
+                note = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("records", "seconds", "records_per_s"))
+                lines.append(f"| {name.replace('_', ' ')} | {row.get('records')} | {row.get('seconds', '')} | "
+                             f"{row.get('records_per_s')} | {note} |")
         else:
             lines += ["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in data.items()]
         lines.append("")

@@ -1,11 +1,11 @@
 """`healthcoach eval qa --llm P`: the LLM path per intent and typed-query operation (issue 19).
 
-For every question of the record-QA suite it keeps the Reply the person saw and the LLMRun behind it,
-then reports per group: shown-fact accuracy (the expected value and date, or every expected item, are
-stated by what was shown, LLM text or template), the same over the model's kept replies only, the
-kept rate, why text was replaced, first-token and total latency, and tokens/s. Facts are read from the
-shown text in any date format (a model writes 2025-07-31 as often as July 31, 2025), with the
-truth from the eval's own ground truth (evals/qa.py), never from the composer.
+For every question it keeps the Reply the person saw and the LLMRun behind it, then reports per group:
+shown-fact accuracy (what was shown, LLM text or template, states the expected fact), the same over the
+model's kept replies only, the kept rate, why text was replaced, first-token and total latency, and
+tokens/s. Correctness comes from the eval's own truth: the question suite's independent scorer
+(evals/qa_score.py) or, for the fixed phrasings, shown_fact_ok below, which reads facts in any date
+format (a model writes 2025-07-31 as often as July 31, 2025); never from the composer.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from healthcoach.compose.headline import facts_in
 from healthcoach.compose.llm import LLMRun
 from healthcoach.compose.reply import Reply
 from healthcoach.evals.qa import Case, Outcome, pct
-from healthcoach.records.models import Record
-
-Ask = Callable[[str, str], tuple[Reply, list[Record]]]
 
 
 @dataclass
@@ -39,9 +36,10 @@ class Seen:
 class Recorder:
     """Wraps an asker and the coach's llm_observer so each Reply is paired with its LLMRun."""
 
-    ask: Ask
+    ask: Callable[..., tuple[Reply, Any]]
     then: Callable[[LLMRun], None] | None = None  # another observer to pass each run on to (LLMStats.add)
     seen: list[Seen] = field(default_factory=list)
+    scored: list[tuple[bool, Seen]] = field(default_factory=list)  # filled by the caller after scoring
     _run: LLMRun | None = None
 
     def observe(self, run: LLMRun) -> None:
@@ -50,10 +48,11 @@ class Recorder:
         if self.then is not None:
             self.then(run)
 
-    def __call__(self, user: str, question: str) -> tuple[Reply, list[Record]]:
+    def __call__(self, *args: Any) -> tuple[Reply, Any]:
         self._run = None
-        reply, cited = self.ask(user, question)
-        self.seen.append(Seen(question, reply, self._run))
+        reply, cited = self.ask(*args)
+        question = getattr(args[0], "question", args[-1])  # a suite Item, or (user, question)
+        self.seen.append(Seen(str(question), reply, self._run))
         return reply, cited
 
 
@@ -132,19 +131,22 @@ class Group:
                 "tokens_per_s": round(self.tokens / gen, 1) if gen > 0 else 0.0}
 
 
-def llm_report(outcomes: list[Outcome], seen: list[Seen]) -> dict[str, Any]:
-    """Per-group and overall figures. seen holds one entry per outcome, in order (a warm-up ask before
-    them is dropped), so each outcome is scored on the exact Reply that was shown."""
+def legacy_scored(outcomes: list[Outcome], seen: list[Seen]) -> list[tuple[bool, Seen]]:
+    """The fixed-phrasing outcomes with their shown replies (a warm-up ask before them is dropped)."""
     seen = seen[-len(outcomes):] if outcomes else []
+    return [(shown_fact_ok(o.case, s.reply), s) for o, s in zip(outcomes, seen, strict=True)]
+
+
+def llm_report(scored: list[tuple[bool, Seen]]) -> dict[str, Any]:
+    """Per-group and overall figures from (shown fact correct, what was shown) pairs."""
     groups: dict[str, Group] = defaultdict(Group)
     total = Group()
     wrong_kept = []
-    for out, s in zip(outcomes, seen, strict=True):
-        ok = shown_fact_ok(out.case, s.reply)
+    for ok, s in scored:
         groups[group_of(s.reply)].add(ok, s.run)
         total.add(ok, s.run)
         if s.run is not None and s.run.kept and not ok:
-            wrong_kept.append({"question": s.question, "fact": out.case.fact, "text": s.reply.text[:300]})
+            wrong_kept.append({"question": s.question, "group": group_of(s.reply), "text": s.reply.text[:300]})
     return {"overall": total.row(), "by_group": {g: groups[g].row() for g in sorted(groups)},
             "wrong_kept": wrong_kept[:20]}
 
@@ -163,7 +165,7 @@ def write_llm_report(report: dict[str, Any], title: str, out_dir: Path) -> Path:
                      f" | {reasons} |")
     if report["wrong_kept"]:
         lines += ["", "## Kept model text that did not state the expected fact", ""]
-        lines += [f"- {w['fact']}: \"{w['question']}\" → {w['text'][:160]!r}" for w in report["wrong_kept"]]
+        lines += [f"- {w['group']}: \"{w['question']}\" → {w['text'][:160]!r}" for w in report["wrong_kept"]]
     path = out_dir / "llm.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -11,6 +11,7 @@ from healthcoach.coach import Coach
 from healthcoach.compose.reply import Reply
 from healthcoach.container import Stores
 from healthcoach.evals.qa import Case, Outcome, Summary, build_cases, load_phrasings, summarize
+from healthcoach.evals.qa_suite_report import suite_markdown
 from healthcoach.records.models import Record
 
 
@@ -42,12 +43,23 @@ def qa_report(ours: list[Outcome], baseline: list[Outcome] | None) -> dict[str, 
 
 
 def write_qa_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    """qa.json and qa.md."""
+    """qa.json and qa.md: the question suite (when run) first, then the fixed-phrasing facts with the
+    naive baseline (when run)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "qa.json").write_text(json.dumps(report, indent=2, default=str))
+    lines = ["# Record-QA eval", ""]
+    if report.get("suite"):
+        lines += [*suite_markdown(report["suite"]), ""]
+    if "healthcoach" in report:
+        lines += _legacy_markdown(report)
+    (out_dir / "qa.md").write_text("\n".join(lines) + "\n")
+    return {"json": out_dir / "qa.json", "md": out_dir / "qa.md"}
+
+
+def _legacy_markdown(report: dict[str, Any]) -> list[str]:
     ours = Summary(**report["healthcoach"])
     base = Summary(**report["naive_baseline"]) if "naive_baseline" in report else None
-    lines = ["# Record-QA eval", "", f"{ours.n} questions.", "",
+    lines = ["## Fixed phrasings of the facts in facts.json", "", f"{ours.n} questions.", "",
              "| metric | healthcoach | naive vector baseline |", "|---|---|---|"]
     for label, a, b in [
         ("exact fact (value and date)", ours.exact, base.exact if base else None),
@@ -57,22 +69,21 @@ def write_qa_report(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
         ("latency p95 (ms)", ours.p95_ms, base.p95_ms if base else None),
     ]:
         lines.append(f"| {label} | {a} | {'' if b is None else b} |")
-    lines += ["", "## Exact fact by question type", "", "| fact | healthcoach | baseline |", "|---|---|---|"]
+    lines += ["", "### Exact fact by question type", "", "| fact | healthcoach | baseline |", "|---|---|---|"]
     for fact, v in ours.by_fact.items():
         lines.append(f"| {fact} | {v} | {base.by_fact.get(fact, '') if base else ''} |")
     if report.get("llm"):
-        lines += ["", "## LLM path", "", "| metric | value |", "|---|---|"]
+        lines += ["", "### LLM path", "", "| metric | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in report["llm"].items()]
     wear = report.get("wearables")
     if wear:
-        lines += ["", "## Wearable QA (truth computed from the raw files)", "",
+        lines += ["", "### Wearable QA (truth computed from the raw files)", "",
                   f"{wear['n']} questions; exact: {wear['exact']}"]
         lines += [f"- miss: \"{m['question']}\" expected {m['expected']}" for m in wear["misses"][:20]]
     if report["misses"]:
-        lines += ["", "## Misses", ""]
+        lines += ["", "### Misses", ""]
         lines += [f"- {m['person']} / {m['fact']}: \"{m['question']}\"" for m in report["misses"][:50]]
-    (out_dir / "qa.md").write_text("\n".join(lines) + "\n")
-    return {"json": out_dir / "qa.json", "md": out_dir / "qa.md"}
+    return lines
 
 
 def people_cases(people: list[tuple[str, str, dict[str, Any]]], phrasings_path: Path) -> list[Case]:

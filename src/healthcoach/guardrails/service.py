@@ -11,7 +11,9 @@ from healthcoach.guardrails.care_texts import CareTexts, load_care_texts
 from healthcoach.guardrails.classifier import Classifier, Encoder
 from healthcoach.guardrails.input import InputGuard, Verdict
 from healthcoach.guardrails.output import OutputCheck, OutputGuard
+from healthcoach.guardrails.output_meaning import MeaningCheck
 from healthcoach.guardrails.policy import Policy, Region, load_policy
+from healthcoach.guardrails.record_text import packaged_record_text
 from healthcoach.guardrails.spelling import packaged_spelling
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,9 @@ class Guardrails:
         self._texts = {key: self._fill(text, policy.config.regions[region]) for key, text in policy.responses.items()}
         all_regions = [self._fill(t, r) for t in policy.responses.values() for r in policy.config.regions.values()]
         self.output_guard = OutputGuard(policy.output, all_regions)
+        # The meaning check reads answers with the input guard's public detection (patterns + classifier).
+        self.meaning = MeaningCheck(lambda text: self.check_input(text), packaged_record_text(),
+                                    tuple(all_regions))
 
     @classmethod
     def load(cls, policy_dir: Path, embedder: Encoder, cache_dir: Path | None = None,
@@ -44,6 +49,7 @@ class Guardrails:
         policy = load_policy(Path(policy_dir))
         care_texts = load_care_texts(Path(policy_dir), policy.output)
         packaged_spelling()  # validates spelling.yaml now: a broken vocabulary stops startup
+        packaged_record_text()  # and record_text.yaml (patterns proven by their examples)
         model_id = str(getattr(embedder, "model_path", type(embedder).__name__))
         classifier = Classifier.build(policy, embedder, cache_dir, model_id)
         return cls(policy, classifier, region, care_texts)
@@ -71,6 +77,12 @@ class Guardrails:
     def check_output(self, text: str, evidence: str, allowed_numbers: Iterable[str] = ()) -> OutputCheck:
         """Check a reply: no diagnostic claims or dose directives, every number/date in evidence."""
         return self.output_guard.check(text, evidence, allowed_numbers)
+
+    def check_meaning(self, text: str, quotable: str = "", vetted: str = "") -> OutputCheck:
+        """Check the meaning of a reply (LLM or template): no sentence in the coach's own words may tell the
+        person to start, stop or change a treatment or dose, nor repeat instruction-like record text.
+        quotable: the records' own words (marked quotes of them are skipped); vetted: fixed text quoted."""
+        return self.meaning.check(text, quotable, vetted)
 
     @staticmethod
     def _fill(text: str, region: Region) -> str:

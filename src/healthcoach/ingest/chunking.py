@@ -40,9 +40,9 @@ def _cid(user_id: str, *parts: str) -> str:
 def record_chunks(rec: Record) -> list[Chunk]:
     """One chunk per record; a long note is split into pieces, each headed by its date and title."""
     meta = _meta("record", str(rec.category), [rec])
-    meta["source"] = rec.source.display()
+    meta["source"] = rec.source_display()
     if rec.category is Category.document and rec.text:
-        head = f"{rec.date.isoformat() if rec.date else ''} {rec.label} (clinical note, {rec.source.display()}): "
+        head = f"{rec.date.isoformat() if rec.date else ''} {rec.label} (clinical note, {rec.source_display()}): "
         pieces = _split(rec.text, DOC_PIECE)
         return [Chunk(rec.id if i == 0 else f"{rec.id}#{i}", head + p, meta) for i, p in enumerate(pieces)]
     return [Chunk(rec.id, describe(rec), meta)]
@@ -149,8 +149,17 @@ def wearable_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
     return chunks
 
 
+def canonical_order(records: Iterable[Record]) -> list[Record]:
+    """Newest clinical date first (undated last), then by id: the record store's order, so chunks do not
+    depend on the order records arrive in (an ingest chunks before it stores; a rebuild after)."""
+    by_id = sorted(records, key=lambda r: r.id)
+    return sorted(by_id, key=lambda r: (r.start is None, -r.start.timestamp() if r.start else 0.0))
+
+
 def build_chunks(user_id: str, records: Sequence[Record]) -> list[Chunk]:
-    """Every chunk of a user's index, derived from the full record set (so it is rebuildable)."""
+    """Every chunk of a user's index, derived from the full record set (so it is rebuildable). The same
+    records give the same chunks in any order."""
+    records = canonical_order(records)
     out: list[Chunk] = []
     notes_seen: dict[str, Record] = {}
     for r in sorted(records, key=lambda r: (r.source.resource_type != "DocumentReference", r.id)):

@@ -1,6 +1,9 @@
-"""Ingest: load → check whose records → store (one transaction) → chunk → embed → index.
+"""Ingest: parse → check → embed → write SQL → write index → reconcile (the stages are in stages.py).
 
-A failed ingest leaves the record store exactly as it was, and the vector index is re-synced to it.
+All or nothing for the record store: a failure before the one short write transaction commits stores
+nothing. The vector index is derived: it is written after the records, and a crash or an error while
+writing it is repaired from the record store (reconcile.py) at the next start or ingest. One ingest per
+user at a time (locks.py): a second one for the same user is refused with Conflict (409).
 """
 
 from __future__ import annotations
@@ -9,163 +12,125 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, Field
-
-from healthcoach.errors import Forbidden, IngestError, NotFound
-from healthcoach.ingest.chunking import build_chunks
+from healthcoach.errors import NotFound
+from healthcoach.ingest import stages
+from healthcoach.ingest.flags import flag_instructions
+from healthcoach.ingest.locks import UserLocks
+from healthcoach.ingest.reconcile import IndexRepair
+from healthcoach.ingest.report import IngestReport
 from healthcoach.ingest.sources import load_any
-from healthcoach.records.base import AdapterResult, PatientInfo
-from healthcoach.records.fhir import birth_date_age
+from healthcoach.ingest.stages import Prepared, Progress
+from healthcoach.ingest.whose import check_person
+from healthcoach.records.base import AdapterResult
+from healthcoach.records.limits import ReadBudget
 from healthcoach.records.models import Record
 from healthcoach.settings import IngestSettings
 from healthcoach.store.records import RecordStore
-from healthcoach.store.schema import IngestRow
-from healthcoach.store.vectors import SyncStats, VectorIndex
+from healthcoach.store.schema import UserRow
+from healthcoach.store.vectors import VectorIndex
 
+__all__ = ["IngestReport", "Ingestor", "Progress"]
 log = logging.getLogger(__name__)
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-class IngestReport(BaseModel):
-    """What an ingest did, in counts (no record content)."""
-
-    user_id: str
-    files: list[str] = Field(description="Files read.")
-    records_by_category: dict[str, int] = Field(description="Records in this ingest, by category.")
-    resources_seen: dict[str, int] = Field(description="Source resources read, by type.")
-    skipped: dict[str, int] = Field(description="Items not stored, by reason.")
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    chunks: int = 0
-    embedded: int = Field(0, description="Chunks encoded in this ingest (the rest came from the cache).")
-    vectors_upserted: int = 0
-    vectors_deleted: int = 0
-    warnings: list[str] = Field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def total_records(self) -> int:
-        return sum(self.records_by_category.values())
 
 
 class Ingestor:
     """Runs ingests for one record store and vector index."""
 
     def __init__(self, store: RecordStore, vectors: VectorIndex, settings: IngestSettings | None = None,
-                 today: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 today: Callable[[], datetime] = lambda: datetime.now(UTC), *, locks: UserLocks) -> None:
         self.store, self.vectors = store, vectors
         self.settings = settings or IngestSettings()
         self.today = today
+        self.locks = locks
+        self.repair = IndexRepair(store, vectors, locks)
 
-    def load(self, user_id: str, paths: Sequence[Path]) -> tuple[AdapterResult, list[str]]:
-        """Parse every path into records (nothing is stored); raises IngestError naming file and reason."""
+    def load(self, user_id: str, paths: Sequence[Path | str], person_id: int | None = None
+             ) -> tuple[AdapterResult, list[str]]:
+        """Parse every path (or OMOP database URL) into records (nothing is stored); raises IngestError naming
+        the file and the reason. `person_id` chooses one person of an OMOP CDM."""
         result, names = AdapterResult(), []
         known = self.store.snapshot(user_id)
+        budget = ReadBudget(self.settings.max_total_bytes, self.settings.max_zip_entries, self.settings.max_file_bytes)
         for path in paths:
-            part, files = load_any(Path(path), user_id, self.settings.max_file_bytes, known=known)
+            part, files = load_any(path, user_id, budget, known=known, person_id=person_id,
+                                   max_depth=self.settings.max_json_depth)
             result.extend(part)
             names.extend(files)
         return result, names
 
-    def ingest(self, user_id: str, paths: Sequence[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest exports for one user; all or nothing."""
+    def ingest(self, user_id: str, paths: Sequence[Path | str], progress: Progress | None = None,
+               person_id: int | None = None) -> IngestReport:
+        """Ingest exports for one user; all or nothing for the records (Conflict if one is running).
+        `person_id` chooses one person of an OMOP CDM."""
         t0 = time.perf_counter()
         say = progress or (lambda stage, done, total: None)
-        say("reading", 0, len(paths))
-        result, names = self.load(user_id, paths)
-        return self.store_result(user_id, result, names, t0, say)
+        with self.locks.hold(user_id):
+            say("reading", 0, len(paths))
+            result, names = self.load(user_id, paths, person_id)
+            return self._store(user_id, result, names, t0, say)
 
     def add_records(self, user_id: str, records: Sequence[Record]) -> IngestReport:
-        """Store records made here (manual entries) through the same transaction and indexing path."""
+        """Store records made here (manual entries) through the same stages."""
         result = AdapterResult(records=list(records))
         for r in records:
             result.resources_seen[r.source.resource_type] += 1
-        return self.store_result(user_id, result, [], time.perf_counter(), lambda *_: None)
+        with self.locks.hold(user_id, wait_s=30):  # a quick manual entry waits for a running ingest
+            return self._store(user_id, result, [], time.perf_counter(), lambda *_: None)
 
     def store_result(self, user_id: str, result: AdapterResult, names: list[str], t0: float,
                      say: Progress) -> IngestReport:
-        """Check whose records these are, then store and index them in one transaction."""
-        self._check_person(user_id, result.patients)
-        say("storing", 0, len(result.records))
-        with self.store.session() as s:
-            user = self.store.ensure_user(user_id, s)
-            if result.patients:
-                p = result.patients[0]
-                user.patient_key = user.patient_key or p.key
-                user.patient_name = user.patient_name or p.name
-                if p.birth_date and not user.birth_date:
-                    user.birth_date = p.birth_date.isoformat()
-            counts = self.store.upsert(s, result.records)
-            indexed = self.vectors.count(user_id)
-            try:
-                if counts["new"] == counts["updated"] == 0 and indexed:
-                    # Nothing changed, and the index was synced in the same transaction as the records
-                    # last time: re-syncing an unchanged export is a no-op.
-                    stats, chunks = SyncStats(chunks=indexed, unchanged=indexed), []
-                else:
-                    chunks = build_chunks(user_id, self.store.query(user_id, s=s))
-                    say("indexing", 0, len(chunks))
-                    stats = self.vectors.sync(user_id, chunks, s)
-            except Exception:
-                log.exception("vector sync failed for an ingest; restoring the index from the record store")
-                s.rollback()
-                self._resync(user_id)
-                raise
-            report = IngestReport(
-                user_id=user_id,
-                files=names,
-                records_by_category=dict(Counter(str(r.category) for r in result.records)),
-                resources_seen=dict(result.resources_seen),
-                skipped=dict(result.skipped),
-                new=counts["new"],
-                updated=counts["updated"],
-                unchanged=counts["unchanged"],
-                chunks=stats.chunks,
-                embedded=stats.embedded,
-                vectors_upserted=stats.upserted,
-                vectors_deleted=stats.deleted,
-                warnings=result.warnings + ([f"{counts['duplicate in export']} duplicate resources counted once"]
-                                            if counts["duplicate in export"] else []),
-                seconds=round(time.perf_counter() - t0, 3),
-            )
-            s.add(IngestRow(user_id=user_id, at=datetime.now(UTC), report=report.model_dump_json()))
-        say("done", stats.chunks, stats.chunks)
+        """Check, embed, store and index an already parsed result (takes the user's lock)."""
+        with self.locks.hold(user_id):
+            return self._store(user_id, result, names, t0, say)
+
+    def _store(self, user_id: str, result: AdapterResult, names: list[str], t0: float,
+               say: Progress) -> IngestReport:
+        say("checking", 0, len(result.records))
+        check_person(result, self._user(user_id), self.store.identities(user_id), self.settings.min_age,
+                     self.today().date())
+        result.records, flagged = flag_instructions(result.records)
+        prepared = Prepared(user_id, result, names, flagged)
+        window = timedelta(minutes=self.settings.dedupe_window_minutes)
+        stages.embed(self.store, self.vectors, self.vectors.embedder, prepared, say, window)
+        report = self._report(prepared, t0)
+        stages.write_sql(self.store, prepared, report, say, self.settings.dedupe_window_minutes)
+        try:
+            stats = stages.write_index(self.vectors, prepared, say)
+        except Exception:
+            # The records are stored; the index is derived and the outbox row says it must be re-synced.
+            log.exception("vector index write failed after the records were stored; repairing from the store")
+            report.warnings.append("the search index could not be updated now; it is repaired from your "
+                                   "records at the next start or import (or run `healthcoach index rebuild`)")
+        else:
+            report.vectors_upserted, report.vectors_deleted = stats.upserted, stats.deleted
+            say("reconciling", 0, 0)
+            self.store.clear_index_pending(user_id)
+        self.repair.pending(skip={user_id})  # anything a crash left behind, for any other user
+        report.seconds = round(time.perf_counter() - t0, 3)
+        say("done", report.chunks, report.chunks)
         log.info("ingest for a user: %d records (%d new), %d chunks, %.2fs",
                  report.total_records, report.new, report.chunks, report.seconds)
         return report
 
-    def _check_person(self, user_id: str, patients: list[PatientInfo]) -> None:
-        """Own records only, adults only, one person per profile."""
-        keys = {p.key for p in patients}
-        if len(keys) > 1:
-            raise IngestError(
-                f"these files describe {len(keys)} different people; a profile holds one person's own records"
-            )
-        if not patients:
-            return
-        p = next((q for q in patients if q.birth_date is not None), patients[0])  # the one that says the age
-        if p.birth_date is not None:
-            age = birth_date_age(p.birth_date, self.today().date())
-            if age < self.settings.min_age:
-                raise Forbidden(
-                    f"these records belong to someone under {self.settings.min_age}; healthcoach only accepts "
-                    "an adult's own records (nothing was stored)"
-                )
-        try:
-            user = self.store.get_user(user_id)
-        except NotFound:
-            return
-        if user.patient_key and user.patient_key != p.key:
-            raise Forbidden(
-                "these records are for a different person than the ones already in this profile "
-                "(nothing was stored); create a separate user for them"
-            )
-        if user.birth_date and p.birth_date and user.birth_date != p.birth_date.isoformat():
-            raise Forbidden("the birth date in these records differs from this profile's (nothing was stored)")
+    def _report(self, p: Prepared, t0: float) -> IngestReport:
+        warnings = list(p.result.warnings)
+        if p.flagged:
+            warnings.append(f"{p.flagged} record(s) contain text that reads like instructions (to the coach "
+                            "or to change a treatment); the coach only quotes such text as the record's words")
+        return IngestReport(
+            user_id=p.user_id, files=p.names,
+            records_by_category=dict(Counter(str(r.category) for r in p.result.records)),
+            resources_seen=dict(p.result.resources_seen), skipped=dict(p.result.skipped),
+            chunks=p.chunks, embedded=p.embedded,
+            vectors_upserted=len(p.plan.changed) if p.plan else 0,
+            vectors_deleted=len(p.plan.stale) if p.plan else 0,
+            instruction_like=p.flagged, warnings=warnings, seconds=round(time.perf_counter() - t0, 3))
 
-    def _resync(self, user_id: str) -> None:
-        self.vectors.sync(user_id, build_chunks(user_id, self.store.query(user_id)))
+    def _user(self, user_id: str) -> UserRow | None:
+        try:
+            return self.store.get_user(user_id)
+        except NotFound:
+            return None

@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from healthcoach.errors import HealthCoachError
 from healthcoach.privacy.audit import list_audit, write_audit
 from healthcoach.privacy.consent import get_consent
 from healthcoach.privacy.fhir_export import to_bundle
+from healthcoach.records.models import STORE_FIELDS, Record
 from healthcoach.store.schema import ConversationRow, IngestRow, MessageRow, TokenRow
 
 README = """# Your healthcoach data export
@@ -27,8 +28,8 @@ Everything healthcoach held about profile `{user}` on {at}. Plain JSON (UTF-8); 
 
 | File | What it is |
 |---|---|
-| `profile.json` | Your profile: patient name and birth date taken from your records, region, consent flags, every consent change with its time, your record sources, ingest summaries (counts only), the number of API tokens. |
-| `records.json` | Every record, one JSON object each: `category`, `label`, `codes` (LOINC, SNOMED, RxNorm, CVX, ...), `value` with `unit`, `components`, `reference_range`, `status`, `start`/`end`/`date` (clinical dates), `text` (notes, dosage), `source` (organisation, file, original resource id). |
+| `profile.json` | Your profile: patient name and birth date taken from your records, the identities each source uses for you, region, consent flags, every consent change with its time, your record sources, ingest summaries (counts only), the number of API tokens. |
+| `records.json` | Every record, one JSON object each: `category`, `label`, `codes` (LOINC, SNOMED, RxNorm, CVX, ...), `value` with `unit`, `components`, `reference_range`, `status`, `start`/`end`/`date` (clinical dates), `text` (notes, dosage), `source` (organisation, file, original resource id), `sources` (every source that states the same fact), `conflicts` (ids of records from another source that give a different value for the same test and time) and, where another source sent the same fact, `merged_records`: that source's own record and why it was recognised as the same. |
 | `fhir_bundle.json` | The same records as a FHIR R4 `collection` Bundle (Patient, Observation, Condition, MedicationRequest, Immunization, ...). Import it into another FHIR app, or back into healthcoach: `healthcoach ingest fhir_bundle.json --user NAME`. |
 | `conversations.json` | Your conversations with the coach: each question and answer with its time and the records it cited. |
 | `audit.json` | The audit log: each question and the ids of the records read to answer it, consent changes, exports, deletions. |
@@ -79,6 +80,10 @@ def collect(stores: Stores, user_id: str) -> dict[str, str]:
     store = stores.records
     user = store.get_user(user_id)
     records = store.query(user_id)
+    merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for kind, shown, other, why in store.duplicates(user_id):
+        if kind == "duplicate":
+            merged[shown.id].append({"why": why, "record": other.model_dump(mode="json", exclude=set(STORE_FIELDS))})
     consent = get_consent(store, user_id)
     with store.session() as s:
         convs = list(s.scalars(select(ConversationRow).where(ConversationRow.user_id == user_id)
@@ -99,6 +104,9 @@ def collect(stores: Stores, user_id: str) -> dict[str, str]:
         "user_id": user.id, "created_at": user.created_at.isoformat(), "patient_key": user.patient_key,
         "patient_name": user.patient_name, "birth_date": user.birth_date, "region": user.region,
         "consent": consent.model_dump(mode="json"),
+        "identities": [{"key": p.key, "issuer": p.issuer, "name": p.name,
+                        "birth_date": p.birth_date.isoformat() if p.birth_date else None}
+                       for p in store.identities(user_id)],
         "sources": [{"kind": k, "file": f, "records": n} for k, f, n in store.sources(user_id)],
         "records_by_category": dict(Counter(str(r.category) for r in records)),
         "ingests": ingests, "api_tokens": tokens, "counts": counts,
@@ -106,11 +114,20 @@ def collect(stores: Stores, user_id: str) -> dict[str, str]:
     return {
         "README.md": README.format(user=user_id, at=_now(), counts=", ".join(f"{v} {k}" for k, v in counts.items())),
         "profile.json": _dump(profile),
-        "records.json": _dump([r.model_dump(mode="json") for r in records]),
+        "records.json": _dump([_record(r, merged.get(r.id)) for r in records]),
         "fhir_bundle.json": _dump(to_bundle(user, records)),
         "conversations.json": _dump(conversations),
         "audit.json": _dump(audit),
     }
+
+
+def _record(rec: Record, merged: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A record as exported: what it says, every source that says it, and the merged copies."""
+    body = rec.model_dump(mode="json")
+    body["sources"] = [src.model_dump(mode="json") for src in rec.all_sources()]
+    if merged:
+        body["merged_records"] = merged
+    return body
 
 
 def _write_files(folder: Path, files: dict[str, str]) -> None:

@@ -17,6 +17,8 @@ class PatientInfo:
     name: str | None = None
     birth_date: date | None = None
     gender: str | None = None
+    issuer: str | None = None  # who assigned the id (identifier system, OID root); None when not stated
+    resource: bool = True  # False: known only from a reference (no Patient resource in the files)
 
 
 @dataclass
@@ -28,6 +30,8 @@ class AdapterResult:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     resources_seen: Counter[str] = field(default_factory=Counter)
+    # FHIR records by the patient they are about ("fhir:<id>", "" when a resource names no subject).
+    subjects: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str, n: int = 1) -> None:
         """Count a skipped item under a reason a person can read ('Claim: not clinical data')."""
@@ -42,3 +46,4 @@ class AdapterResult:
         self.skipped.update(other.skipped)
         self.warnings.extend(other.warnings)
         self.resources_seen.update(other.resources_seen)
+        self.subjects.update(other.subjects)

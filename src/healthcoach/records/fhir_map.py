@@ -88,8 +88,10 @@ def _base(res: Json, ctx: Context, category: Category, label: str | None, start_
         raise Skip("no code or text to say what it is")
     if kw.get("status") is not None:
         kw["status"] = str(kw["status"])
+    if ft.out_of_range(start_raw):
+        raise Skip(f"date out of range (before {ft.MIN_YEAR} or after {ft.MAX_YEAR})")
     start = ft.parse_datetime(start_raw)
-    end = ft.parse_datetime(end_raw)
+    end = ft.parse_datetime(end_raw)  # an end of 9999-12-31 (a common "no end") reads as open
     details = {k: str(v) for k, v in (kw.pop("details", None) or {}).items() if v not in (None, "", [])}
     if start and start[2] not in ("time", "day"):
         details["date_precision"] = start[2]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from datetime import UTC, date, datetime
 from typing import Any
 
 from healthcoach.records.models import Code, Component, Quantity, ReferenceRange, system_name
 
 Json = dict[str, Any]
+# Clinical dates outside these years are sentinels or typos ("9999-12-31" means "no end" in some systems);
+# they are read as no date, so date arithmetic downstream can never overflow.
+MIN_YEAR, MAX_YEAR = 1800, 2200
 
 
 def codes(concept: Json | None) -> tuple[Code, ...]:
@@ -54,30 +58,48 @@ def quantity(q: Json | None) -> Quantity | None:
         return None
     try:
         value = float(q["value"])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not math.isfinite(value):  # "NaN", "Infinity" or "1e400" written as a string: not a measurement
         return None
     unit = q.get("code") if q.get("system") == "http://unitsofmeasure.org" and q.get("code") else q.get("unit")
     return Quantity(value=value, unit=unit or q.get("code"), comparator=q.get("comparator"))
 
 
 def parse_datetime(raw: Any) -> tuple[datetime, date, str] | None:
-    """(instant in UTC-aware form, calendar date as written, precision) for a FHIR date/dateTime/instant."""
+    """(instant in UTC-aware form, calendar date as written, precision) for a FHIR date/dateTime/instant;
+    None when it is not one, or lies outside MIN_YEAR..MAX_YEAR."""
     if not isinstance(raw, str) or len(raw) < 4:
         return None
-    text = raw.strip()
     try:
-        if len(text) == 4:
-            d = date(int(text), 1, 1)
-            return datetime(d.year, 1, 1, tzinfo=UTC), d, "year"
-        if len(text) == 7:
-            d = date(int(text[:4]), int(text[5:7]), 1)
-            return datetime(d.year, d.month, 1, tzinfo=UTC), d, "month"
-        if len(text) == 10:
-            d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, tzinfo=UTC), d, "day"
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = _parse_datetime(raw.strip())
+    except (ValueError, OverflowError):
         return None
+    return parsed if MIN_YEAR <= parsed[1].year <= MAX_YEAR else None
+
+
+def out_of_range(raw: Any) -> bool:
+    """True for a well-formed date outside MIN_YEAR..MAX_YEAR ("9999-12-31")."""
+    if not isinstance(raw, str) or len(raw) < 4:
+        return False
+    try:
+        year = _parse_datetime(raw.strip())[1].year
+    except (ValueError, OverflowError):
+        return False
+    return not MIN_YEAR <= year <= MAX_YEAR
+
+
+def _parse_datetime(text: str) -> tuple[datetime, date, str]:
+    if len(text) == 4:
+        d = date(int(text), 1, 1)
+        return datetime(d.year, 1, 1, tzinfo=UTC), d, "year"
+    if len(text) == 7:
+        d = date(int(text[:4]), int(text[5:7]), 1)
+        return datetime(d.year, d.month, 1, tzinfo=UTC), d, "month"
+    if len(text) == 10:
+        d = date.fromisoformat(text)
+        return datetime(d.year, d.month, d.day, tzinfo=UTC), d, "day"
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     # The calendar date is the one written in the source (the patient's local date), not the UTC date.
@@ -157,3 +179,13 @@ def attachment_text(att: Json) -> str | None:
         return base64.b64decode(data, validate=False).decode("utf-8", errors="replace").strip()
     except (binascii.Error, ValueError):
         return None
+
+
+def patient_issuer(res: Json) -> str | None:
+    """Who assigned the patient's record number: the system of its MR identifier (else its first one that
+    is not a national id). None when the Patient carries no identifier."""
+    ids = [i for i in res.get("identifier") or [] if isinstance(i, dict) and i.get("system")
+           and "ssn" not in str(i["system"]).lower()]
+    mr = [i for i in ids if any(c.code == "MR" for c in codes(i.get("type")))]
+    return str((mr or ids)[0]["system"]) if (mr or ids) else None
+

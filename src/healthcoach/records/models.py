@@ -131,8 +131,13 @@ class Source(BaseModel):
 
     def display(self) -> str:
         """'Example Clinic (FHIR export)'."""
-        kind = {"fhir": "FHIR export", "manual": "entered by you"}.get(self.kind, self.kind.replace("_", " "))
+        kind = SOURCE_KINDS.get(self.kind, self.kind.replace("_", " "))
         return f"{self.organization} ({kind})" if self.organization else kind
+
+
+SOURCE_KINDS = {"fhir": "FHIR export", "ccda": "C-CDA", "omop": "OMOP CDM", "manual": "entered by you"}
+# Fields the record store fills in when it reads a record (never part of what a source stated).
+STORE_FIELDS = frozenset({"sources", "conflicts"})
 
 
 class Record(BaseModel):
@@ -156,12 +161,33 @@ class Record(BaseModel):
     details: dict[str, str] = Field(default_factory=dict, description="Dosage, reaction, encounter type ...")
     related: tuple[str, ...] = Field((), description="Ids of linked records (a report's results).")
     source: Source
+    sources: tuple[Source, ...] = Field(
+        (), description="Every source that states this fact, this record's own first; filled by the record store "
+                        "(empty on a record fresh from an adapter).")
+    conflicts: tuple[str, ...] = Field(
+        (), description="Ids of records from other sources that give a different value for the same test and "
+                        "time; both are kept and shown side by side.")
 
     @cached_property
     def content_hash(self) -> str:
-        """Hash of everything the record says; unchanged data re-ingests as a no-op."""
-        body = self.model_dump(mode="json")
+        """Hash of everything the source said (not what the store added); unchanged data re-ingests as a no-op."""
+        body = self.model_dump(mode="json", exclude=set(STORE_FIELDS))
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+
+    def all_sources(self) -> tuple[Source, ...]:
+        """The sources stating this record: its own, then any other source's duplicate of it."""
+        return self.sources or (self.source,)
+
+    def source_display(self) -> str:
+        """'Riverside (FHIR export)' or 'from 2 sources'-style text: '2 sources: Riverside (FHIR export),
+        Riverside portal (C-CDA)'. File names are added only where two sources would read the same."""
+        srcs = self.all_sources()
+        if len(srcs) == 1:
+            return srcs[0].display()
+        names = [s.display() for s in srcs]
+        if len(set(names)) < len(names):
+            names = [f"{n[:-1]}, {s.file})" if n.endswith(")") and s.file else n for n, s in zip(names, srcs, strict=True)]
+        return f"{len(srcs)} sources: {', '.join(dict.fromkeys(names))}"
 
     def code_keys(self) -> list[str]:
         """Every code of the record and its components, as 'SYSTEM:code'."""

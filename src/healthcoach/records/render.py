@@ -46,7 +46,17 @@ def describe(rec: Record) -> str:
     for key in ("reason", "reactions", "criticality", "provider"):
         if rec.details.get(key):
             text += f". {key.capitalize()}: {rec.details[key]}"
-    return f"{text}. Source: {rec.source.display()}."
+    return f"{text}. Source: {rec.source_display()}."
+
+
+def free_texts(rec: Record) -> list[str]:
+    """Every piece of free text a record carries from its source (label, note or value text, details,
+    component and range texts): what may hold words written by anyone, including instructions."""
+    texts = [rec.label, rec.text or "", rec.interpretation or "", *rec.details.values()]
+    texts += [c.text or "" for c in rec.components] + [c.label for c in rec.components]
+    if rec.reference_range and rec.reference_range.text:
+        texts.append(rec.reference_range.text)
+    return [t for t in texts if t]
 
 
 def primary_code(rec: Record) -> str | None:

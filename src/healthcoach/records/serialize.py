@@ -18,7 +18,9 @@ def record_json(rec: Record) -> dict[str, object]:
         "unit": rec.value.unit if rec.value else None,
         "date": rec.date.isoformat() if rec.date else None,
         "status": rec.status,
-        "source": rec.source.display(),
+        "source": rec.source_display(),
+        "sources": [s.display() for s in rec.all_sources()],
+        "conflicts": list(rec.conflicts),
     }
 
 

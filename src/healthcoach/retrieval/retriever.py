@@ -16,6 +16,7 @@ from healthcoach.retrieval.wearable import wearable_evidence
 from healthcoach.store.records import RecordStore
 
 NOT_GIVEN = {"not-done", "entered-in-error", "cancelled"}
+CONDITION_TYPES = {"Condition", "Problem", "condition_occurrence"}  # FHIR, C-CDA, OMOP
 SUMMARY_SECTIONS: list[tuple[Category, str]] = [
     (Category.condition, "Active conditions"),
     (Category.medication, "Active medications"),
@@ -128,7 +129,7 @@ class Retriever:
         cats = [cat, Category.pregnancy] if cat is Category.condition else [cat]
         found = self._query(user_id, plan, categories=cats)
         if cat is Category.pregnancy:
-            found = [r for r in found if r.source.resource_type == "Condition"] or found
+            found = [r for r in found if r.source.resource_type in CONDITION_TYPES] or found
         if plan.terms:
             terms = [t.lower() for t in plan.terms]
             chosen = [r for r in found if any(t in r.label.lower() for t in terms)]

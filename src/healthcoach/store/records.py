@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import create_engine, delete, event, func, insert, or_, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
-from healthcoach.errors import NotFound
-from healthcoach.records.models import Category, Record
-from healthcoach.store.schema import Base, ConsentEventRow, EmbeddingRow, RecordCodeRow, RecordRow, UserRow
+from healthcoach.errors import NotFound, StoreDamaged
+from healthcoach.records.base import PatientInfo
+from healthcoach.records.models import STORE_FIELDS, Category, Record
+from healthcoach.store import links
+from healthcoach.store.schema import (
+    Base,
+    ConsentEventRow,
+    EmbeddingRow,
+    IdentityRow,
+    IndexOutboxRow,
+    RecordCodeRow,
+    RecordLinkRow,
+    RecordRow,
+    UserRow,
+)
 
 
 @event.listens_for(Engine, "connect")
@@ -28,24 +42,46 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         # Deleted rows are overwritten with zeros at once, not left in free pages until a VACUUM.
         cur.execute("PRAGMA secure_delete=ON")
+        # A writer waits for another writer's (short) transaction instead of failing "database is locked".
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cur.close()
+
+
+BUSY_TIMEOUT_S = 30
 
 
 class RecordStore:
     """Typed access to users and records. Every query takes the user id; no query spans users."""
 
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url, future=True)
-        Base.metadata.create_all(self.engine)
+        self.path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+        if self.path:
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # hide_parameters: an error or a debug log line shows the SQL but never its values (names, birth
+        # dates, record text).
+        connect_args = {"timeout": BUSY_TIMEOUT_S} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, future=True, hide_parameters=True, connect_args=connect_args)
+        with self._damage_guard():
+            Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error."""
-        with self._sessions.begin() as s:
+        with self._damage_guard(), self._sessions.begin() as s:
             yield s
+
+    @contextmanager
+    def _damage_guard(self) -> Iterator[None]:
+        """A damaged SQLite file becomes one StoreDamaged error naming the file (not a driver traceback)."""
+        try:
+            yield
+        except SQLAlchemyDatabaseError as exc:
+            # Exactly sqlite3.DatabaseError ("file is not a database", "database disk image is malformed");
+            # its subclass OperationalError ("database is locked", a full disk) is a different problem.
+            if self.path is None or type(exc.orig) is not sqlite3.DatabaseError:
+                raise
+            raise StoreDamaged(str(Path(self.path).expanduser()), str(exc.orig)) from None
 
     # users -----------------------------------------------------------------------------------
     def ensure_user(self, user_id: str, s: Session | None = None) -> UserRow:
@@ -81,13 +117,56 @@ class RecordStore:
         with self.session() as s:
             return list(s.scalars(select(UserRow).order_by(UserRow.id)))
 
+    def user_ids(self) -> set[str]:
+        """Every user id with a profile."""
+        with self.session() as s:
+            return set(s.scalars(select(UserRow.id)))
+
+    # index outbox ----------------------------------------------------------------------------
+    def mark_index_pending(self, s: Session, user_id: str) -> None:
+        """Note (in the caller's transaction) that the user's vector index must be re-synced."""
+        if s.get(IndexOutboxRow, user_id) is None:
+            s.add(IndexOutboxRow(user_id=user_id, since=datetime.now(UTC)))
+
+    def index_pending(self, user_id: str | None = None) -> list[str]:
+        """Users whose vector index may differ from their records (all, or whether this one does)."""
+        stmt = select(IndexOutboxRow.user_id).order_by(IndexOutboxRow.since)
+        if user_id is not None:
+            stmt = stmt.where(IndexOutboxRow.user_id == user_id)
+        with self.session() as s:
+            return list(s.scalars(stmt))
+
+    def clear_index_pending(self, user_id: str) -> None:
+        """The user's vector index matches the record store again."""
+        with self.session() as s:
+            s.execute(delete(IndexOutboxRow).where(IndexOutboxRow.user_id == user_id))
+
     def record_counts(self, user_id: str) -> Counter[str]:
-        """Records per category."""
+        """Records per category, one per fact (a duplicate from a second source is not counted again)."""
         with self.session() as s:
             rows = s.execute(
-                select(RecordRow.category, func.count()).where(RecordRow.user_id == user_id).group_by(RecordRow.category)
+                select(RecordRow.category, func.count())
+                .where(RecordRow.user_id == user_id, RecordRow.id.not_in(links.hidden_ids(user_id)))
+                .group_by(RecordRow.category)
             )
             return Counter({cat: n for cat, n in rows})
+
+    # identities ------------------------------------------------------------------------------
+    def identities(self, user_id: str) -> list[PatientInfo]:
+        """The patient identities accepted into a profile (the first from the profile row itself)."""
+        with self.session() as s:
+            user = s.get(UserRow, user_id)
+            rows = list(s.scalars(select(IdentityRow).where(IdentityRow.user_id == user_id).order_by(IdentityRow.at)))
+        out = [PatientInfo(key=r.key, name=r.name, birth_date=_date(r.birth_date), issuer=r.issuer) for r in rows]
+        if user is not None and user.patient_key and user.patient_key not in {p.key for p in out}:
+            out.insert(0, PatientInfo(key=user.patient_key, name=user.patient_name, birth_date=_date(user.birth_date)))
+        return out
+
+    def link_identity(self, s: Session, user_id: str, p: PatientInfo) -> None:
+        """Remember one more name for this profile's person (in the ingest's transaction)."""
+        if s.get(IdentityRow, (user_id, p.key)) is None:
+            s.add(IdentityRow(user_id=user_id, key=p.key, issuer=p.issuer, name=p.name,
+                              birth_date=p.birth_date.isoformat() if p.birth_date else None, at=datetime.now(UTC)))
 
     # records ---------------------------------------------------------------------------------
     def upsert(self, s: Session, records: Iterable[Record]) -> Counter[str]:
@@ -142,12 +221,16 @@ class RecordStore:
         resource_types: Sequence[str] | None = None,
         label_terms: Sequence[str] | None = None,
         limit: int | None = None,
+        include_duplicates: bool = False,
         s: Session | None = None,
     ) -> list[Record]:
         """Records of one user, newest clinical date first (undated last), complete unless limit is given.
+        One record per fact: another source's duplicate is folded into the shown record's `sources`.
 
         `label_terms`: only records whose label contains one of these words (case-insensitive)."""
         stmt = select(RecordRow.body).where(RecordRow.user_id == user_id)
+        if not include_duplicates:
+            stmt = stmt.where(RecordRow.id.not_in(links.hidden_ids(user_id)))
         if categories:
             stmt = stmt.where(RecordRow.category.in_([str(c) for c in categories]))
         if code_keys is not None:
@@ -165,11 +248,12 @@ class RecordStore:
         if label_terms:
             stmt = stmt.where(or_(*[func.lower(RecordRow.label).contains(t.lower(), autoescape=True)
                                     for t in label_terms]))
-        stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.id)
+        # Ties (one visit's results) by label: the same records read in the same order for any user.
+        stmt = stmt.order_by(RecordRow.start.is_(None), RecordRow.start.desc(), RecordRow.label, RecordRow.id)
         if limit is not None:
             stmt = stmt.limit(limit)
         with self._maybe(s) as ss:
-            return [Record.model_validate_json(body) for body in ss.scalars(stmt)]
+            return links.attach(ss, user_id, [Record.model_validate_json(body) for body in ss.scalars(stmt)])
 
     def get_records(self, user_id: str, ids: Sequence[str]) -> dict[str, Record]:
         """Records by id (only this user's)."""
@@ -177,8 +261,30 @@ class RecordStore:
             return {}
         with self.session() as s:
             rows = s.scalars(select(RecordRow.body).where(RecordRow.user_id == user_id, RecordRow.id.in_(list(ids))))
-            recs = [Record.model_validate_json(b) for b in rows]
+            recs = links.attach(s, user_id, [Record.model_validate_json(b) for b in rows])
         return {r.id: r for r in recs}
+
+    def relink(self, s: Session, user_id: str, window_minutes: int) -> dict[str, int]:
+        """Rebuild the user's duplicate and conflict links (after an ingest or a disconnect)."""
+        return links.relink(s, user_id, timedelta(minutes=window_minutes))
+
+    def link_counts(self, user_id: str, s: Session | None = None) -> dict[str, int]:
+        """{'duplicate': n, 'conflict': m} as last computed."""
+        with self._maybe(s) as ss:
+            rows = ss.execute(select(RecordLinkRow.kind, func.count()).where(RecordLinkRow.user_id == user_id)
+                              .group_by(RecordLinkRow.kind))
+            return {"duplicate": 0, "conflict": 0, **{k: n for k, n in rows}}
+
+    def duplicates(self, user_id: str) -> list[tuple[str, Record, Record, str]]:
+        """(kind, shown record, other record, why) for every merge and conflict of a user."""
+        with self.session() as s:
+            rows = links.link_rows(s, user_id)
+            ids = list({i for r in rows for i in (r.record_id, r.other_id)})
+            bodies = {}
+            for i in range(0, len(ids), 500):
+                bodies.update({r.id: r for r in (Record.model_validate_json(b) for b in s.scalars(
+                    select(RecordRow.body).where(RecordRow.id.in_(ids[i:i + 500]))))})
+            return [(r.kind, bodies[r.other_id], bodies[r.record_id], r.reason) for r in rows]
 
     def resource_type_counts(self, user_id: str) -> Counter[str]:
         """Records per source resource type (to reconcile with an export's own counts)."""
@@ -251,5 +357,9 @@ def _row(rec: Record) -> dict[str, Any]:
         "source_kind": rec.source.kind,
         "source_file": rec.source.file,
         "content_hash": rec.content_hash,
-        "body": rec.model_dump_json(),
+        "body": rec.model_dump_json(exclude=set(STORE_FIELDS)),
     }
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
@@ -34,7 +35,15 @@ class Chunk:
 
     @property
     def text_hash(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()[:32]
+        return text_hash(self.text)
+
+
+@dataclass
+class IndexPlan:
+    """The change that makes a collection equal to its chunks: texts to (re)write, ids to delete."""
+
+    changed: list[Chunk]
+    stale: list[str]
 
 
 @dataclass
@@ -47,6 +56,31 @@ class SyncStats:
     unchanged: int = 0
 
 
+def text_hash(text: str) -> str:
+    """The key of a text in the embedding cache and in chunk metadata."""
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def vectors_for(embedder: Embedder, store: RecordStore, user_id: str, texts: Sequence[str],
+                session: Session | None = None) -> tuple[list[list[float]], dict[str, np.ndarray]]:
+    """(one vector per text, the vectors that were not cached yet by text hash): encodes only new texts.
+
+    Reads the cache; writing the fresh vectors is the caller's (so an ingest can write them in its one
+    short transaction, after the slow encoding is done)."""
+    hashes = [text_hash(t) for t in texts]
+    cached = store.cached_vectors(user_id, list(dict.fromkeys(hashes)), session)
+    todo = {h: t for h, t in zip(hashes, texts, strict=True) if h not in cached}
+    fresh: dict[str, np.ndarray] = {}
+    if todo:
+        fresh = dict(zip(todo, store_vectors(embedder.encode(list(todo.values()))), strict=True))
+    known = {**cached, **fresh}
+    return [known[h].tolist() for h in hashes], fresh
+
+
+def store_vectors(encoded: Any) -> list[np.ndarray]:
+    return [np.asarray(v, dtype=np.float32) for v in encoded]
+
+
 class CachedEmbeddings(Embeddings):
     """Embeds through the record store's cache (user + text hash), encoding only texts never seen."""
 
@@ -57,17 +91,12 @@ class CachedEmbeddings(Embeddings):
         self.session = session
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        hashes = [hashlib.sha256(t.encode()).hexdigest()[:32] for t in texts]
-        cached = self.store.cached_vectors(self.user_id, hashes, self.session)
-        missing = [i for i, h in enumerate(hashes) if h not in cached]
-        if missing:
-            vecs = self.embedder.encode([texts[i] for i in missing])
-            fresh = {hashes[i]: v for i, v in zip(missing, vecs, strict=True)}
-            self.store.cache_vectors(self.user_id, fresh, self.session)
-            cached.update(fresh)
-        self.stats.embedded += len(missing)
-        self.stats.cached += len(texts) - len(missing)
-        return [cached[h].tolist() for h in hashes]
+        vectors, fresh = vectors_for(self.embedder, self.store, self.user_id, texts, self.session)
+        self.store.cache_vectors(self.user_id, fresh, self.session)
+        missing = sum(1 for t in texts if text_hash(t) in fresh)
+        self.stats.embedded += missing
+        self.stats.cached += len(texts) - missing
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         return self.embedder.embed_query(text)
@@ -82,6 +111,7 @@ class VectorIndex:
     """The derived, rebuildable vector index: one Chroma collection per user."""
 
     def __init__(self, path: Path | None, embedder: Embedder, store: RecordStore, url: str | None = None) -> None:
+        self.path = None if url else path  # the local Chroma dir (None with a Chroma server)
         settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         if url:
             host, _, port = url.removeprefix("http://").rstrip("/").partition(":")
@@ -103,31 +133,67 @@ class VectorIndex:
     def sync(self, user_id: str, chunks: Sequence[Chunk], session: Session | None = None) -> SyncStats:
         """Make the user's collection equal to chunks: upsert changed texts, delete stale ids.
 
-        Pass the ingest's session so embedding-cache writes join its transaction."""
-        stats = SyncStats(chunks=len(chunks))
-        store = self._store(user_id, CachedEmbeddings(self.embedder, self.store, user_id, stats, session))
-        existing = self._hashes(store)
-        wanted = {c.id: c for c in chunks}
+        Vectors come from the embedding cache (encoding only texts never seen); pass a session so cache
+        writes join it. The ingest pipeline embeds before it writes and calls plan() and apply() instead."""
+        plan = self.plan(user_id, chunks)
+        stats = SyncStats(chunks=len(chunks), unchanged=len(chunks) - len(plan.changed))
+        embed = CachedEmbeddings(self.embedder, self.store, user_id, stats, session)
+        vectors = embed.embed_documents([c.text for c in plan.changed]) if plan.changed else []
+        self.apply(user_id, plan, vectors, stats)
+        return stats
+
+    def plan(self, user_id: str, chunks: Sequence[Chunk]) -> IndexPlan:
+        """What sync would change: chunks whose text differs from the index, and ids no chunk has."""
+        existing = self._hashes(self._store(user_id))
+        wanted = {c.id for c in chunks}
         # Length-sorted batches pad less in the encoder.
         changed = sorted((c for c in chunks if existing.get(c.id) != c.text_hash), key=lambda c: len(c.text))
-        stats.unchanged = len(chunks) - len(changed)
-        for i in range(0, len(changed), BATCH):
-            part = changed[i : i + BATCH]
-            store.add_texts(
-                [c.text for c in part],
-                metadatas=[{**c.metadata, "text_hash": c.text_hash} for c in part],
-                ids=[c.id for c in part],
-            )
-        stats.upserted = len(changed)
-        stale = [i for i in existing if i not in wanted]
-        for i in range(0, len(stale), BATCH):
-            store.delete(ids=stale[i : i + BATCH])
-        stats.deleted = len(stale)
+        return IndexPlan(changed=changed, stale=[i for i in existing if i not in wanted])
+
+    def apply(self, user_id: str, plan: IndexPlan, vectors: Sequence[Sequence[float]],
+              stats: SyncStats | None = None) -> SyncStats:
+        """Write a plan with its precomputed vectors (one per changed chunk): upsert, then delete stale."""
+        stats = stats or SyncStats(chunks=len(plan.changed))
+        collection = self._store(user_id)._collection
+        for i in range(0, len(plan.changed), BATCH):
+            part = plan.changed[i : i + BATCH]
+            collection.upsert(ids=[c.id for c in part], documents=[c.text for c in part],
+                              embeddings=np.asarray(vectors[i : i + BATCH], dtype=np.float32),
+                              metadatas=[{**c.metadata, "text_hash": c.text_hash} for c in part])
+        stats.upserted = len(plan.changed)
+        for i in range(0, len(plan.stale), BATCH):
+            collection.delete(ids=plan.stale[i : i + BATCH])
+        stats.deleted = len(plan.stale)
         return stats
 
     def _hashes(self, store: Chroma) -> dict[str, str]:
         got = store.get(include=["metadatas"])
-        return {i: str((m or {}).get("text_hash", "")) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+        pairs = zip(got["ids"], got["metadatas"], strict=True)
+        return {i: str((m or {}).get("text_hash", "")) for i, m in pairs}
+
+    def collections(self) -> list[str]:
+        """The name of every user collection in the index, whoever it belongs to."""
+        names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        return sorted(n for n in names if n.startswith("u_"))
+
+    def size(self, name: str) -> int:
+        """Chunks in a collection by name (0 when there is none); never creates one."""
+        try:
+            return int(self.client.get_collection(name).count())
+        except (ValueError, chromadb.errors.NotFoundError):
+            return 0
+
+    def collection_id(self, name: str) -> str | None:
+        """The Chroma id of a collection (its segment folders are keyed by it), or None when there is none."""
+        try:
+            return str(self.client.get_collection(name).id)
+        except (ValueError, chromadb.errors.NotFoundError):
+            return None
+
+    def drop(self, name: str) -> None:
+        """Drop a collection by name (no error when it is already gone)."""
+        with contextlib.suppress(ValueError, chromadb.errors.NotFoundError):
+            self.client.delete_collection(name)
 
     def search(
         self, user_id: str, query: str | list[float], k: int = 8, where: dict[str, Any] | None = None
@@ -149,5 +215,4 @@ class VectorIndex:
 
     def delete_user(self, user_id: str) -> None:
         """Drop the user's whole collection."""
-        with contextlib.suppress(ValueError, chromadb.errors.NotFoundError):
-            self.client.delete_collection(collection_name(user_id))
+        self.drop(collection_name(user_id))

@@ -10,15 +10,20 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from healthcoach.container import CoachBundle
+from healthcoach.privacy.tempfiles import UserFiles
 from healthcoach.ui.render import BANNER
 from healthcoach.ui.tabs import Handlers, chat_tab, privacy_tab, records_tab, trends_tab, upload_tab
 
 
-def build_ui(bundle: CoachBundle, local_user: str | None = None) -> gr.Blocks:
-    """The Blocks app. Each handler reads the signed-in user from the request (or the local user)."""
-    h = Handlers(bundle, local_user)
-    # delete_cache: files Gradio copies (e.g. an export zip) are removed after a day, checked hourly.
-    with gr.Blocks(title="healthcoach", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+def build_ui(bundle: CoachBundle, local_user: str | None = None, files: UserFiles | None = None) -> gr.Blocks:
+    """The Blocks app. Each handler reads the signed-in user from the request (or the local user); uploads
+    and exports go through `files` (private per-user temp folders that expire)."""
+    files = files or UserFiles()
+    h = Handlers(bundle, local_user, files)
+    # delete_cache: anything Gradio keeps (an upload never imported) goes after the same time to live,
+    # checked every minute (Gradio's default keeps files for a day).
+    ttl = int(files.ttl_s)
+    with gr.Blocks(title="healthcoach", analytics_enabled=False, delete_cache=(min(60, ttl), ttl)) as demo:
         gr.Markdown(f"> {BANNER}", elem_id="banner")
         status = gr.Markdown(elem_id="whoami")
         with gr.Tabs():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +17,7 @@ from healthcoach.privacy import (
     list_audit,
     set_consent,
 )
+from healthcoach.privacy.tempfiles import UserFiles
 
 if TYPE_CHECKING:
     from healthcoach.container import CoachBundle
@@ -31,8 +30,9 @@ class PrivacyPanel:
     SOURCES = ("kind", "file", "records")
     ACTIVITY = ("when", "action", "detail")
 
-    def __init__(self, bundle: CoachBundle, local_user: str | None = None) -> None:
+    def __init__(self, bundle: CoachBundle, local_user: str | None = None, files: UserFiles | None = None) -> None:
         self.stores, self.local_user = bundle.stores, local_user
+        self.files = files or UserFiles()
 
     def views(self, user: str) -> list[Any]:
         """[records flag, remote flag, consent history, sources, source dropdown, activity] for the tab."""
@@ -56,21 +56,19 @@ class PrivacyPanel:
         return ("A remote language model may see your question and the records used to answer it." if on
                 else "Nothing leaves this computer: answers use the local model or templates only.")
 
-    def export(self, user: str) -> tuple[str, str]:
-        """(zip path, its temp folder): the export, for the File output to copy; `discard` removes the folder."""
-        tmp = tempfile.mkdtemp(prefix="healthcoach-export-")  # 0700
+    def export(self, user: str) -> tuple[Path, str]:
+        """(zip path, download link): the export, in a private folder of this user's that the server removes
+        once it is downloaded (or after the time to live). The link works for this user only."""
+        folder = self.files.new_dir(user)
         try:
-            return str(export_user(self.stores, user, Path(tmp) / "healthcoach-export.zip")), tmp
+            path = export_user(self.stores, user, folder / "healthcoach-export.zip")
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            self.files.discard(folder)
             raise
-
-    @staticmethod
-    def discard(folder: str) -> str:
-        """Remove an export's temp folder once Gradio has copied the zip for the download."""
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
-        return ""
+        size = path.stat().st_size
+        link = (f"[Download healthcoach-export.zip ({size / 1024:,.0f} KB)](/ui/files/{self.files.file_id(user, path)})"
+                f" · the file is removed once downloaded, or after {self.files.ttl_s / 60:.0f} minutes.")
+        return path, link
 
     def disconnect(self, user: str, pick: str | None) -> str:
         """Delete the records of the chosen source ("kind\tfile"); a message either way."""
@@ -81,8 +79,9 @@ class PrivacyPanel:
             report = disconnect_source(self.stores, user, kind, file or None)
         except HealthCoachError as exc:
             return f"⚠️ {exc.message}"
-        return (f"Disconnected **{kind}{' · ' + file if file else ''}**: {report.records_removed} records removed, "
-                f"{report.records_left} left.")
+        backed = f" ({report.still_backed} still stated by another source, so kept)" if report.still_backed else ""
+        return (f"Disconnected **{kind}{' · ' + file if file else ''}**: {report.records_removed} records removed"
+                f"{backed}, {report.records_left} left.")
 
     def delete(self, user: str, typed: str | None) -> tuple[str, str]:
         """(message, cleared confirm box): delete everything when `typed` is the user id, else nothing."""
@@ -92,6 +91,7 @@ class PrivacyPanel:
             report = delete_user(self.stores, user)
         except HealthCoachError as exc:
             return f"⚠️ {exc.message}", ""
+        self.files.remove_user(user)
         counts = ", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in report.removed.items() if n)
         after = (f"Local single-user mode: the profile **{user}** is now empty. Add exports in the Upload tab to "
                  "start again." if self.local_user == user else

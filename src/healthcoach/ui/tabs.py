@@ -4,6 +4,7 @@ each calls the chat service, the stores or the privacy service for the signed-in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -12,6 +13,7 @@ from healthcoach.container import CoachBundle
 from healthcoach.errors import HealthCoachError
 from healthcoach.knowledge.catalog import load_catalog
 from healthcoach.privacy import set_consent as record_consent
+from healthcoach.privacy.tempfiles import UserFiles
 from healthcoach.records.models import CATEGORY_TITLES, Category
 from healthcoach.ui import charts
 from healthcoach.ui.privacy import PrivacyPanel
@@ -23,9 +25,10 @@ class Handlers:
     """The event handlers of every tab. Each reads the signed-in user from the request (or the local user);
     Gradio injects the request by its annotation."""
 
-    def __init__(self, bundle: CoachBundle, local_user: str | None = None) -> None:
+    def __init__(self, bundle: CoachBundle, local_user: str | None = None, files: UserFiles | None = None) -> None:
         self.bundle, self.local_user = bundle, local_user
         self.store, self.catalog = bundle.stores.records, load_catalog()
+        self.files = files or UserFiles()
 
     def user_of(self, request: gr.Request | None) -> str:
         """The signed-in user (or the local user); a clear error when nobody is signed in."""
@@ -65,7 +68,7 @@ class Handlers:
         out: list[Any] = []
         for cat in BROWSE:
             rows = [[r.date.isoformat() if r.date else "", r.label, (r.value_display() or "")[:80], r.status or "",
-                     r.source.display()] for r in self.store.query(user, categories=[cat])]
+                     r.source_display()] for r in self.store.query(user, categories=[cat])]
             out.append(rows or [["", f"No {CATEGORY_TITLES[cat].lower()} in your records", "", "", ""]])
         return out
 
@@ -94,15 +97,21 @@ class Handlers:
         user = self.user_of(request)
         if not files:
             return "Choose one or more export files first."
-        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files]
 
         def say(stage: str, done: int, total: int) -> None:
             progress((done, total) if total else None, desc=stage)
 
+        paths: list[Path] = []
         try:
-            report = self.bundle.stores.ingestor.ingest(user, paths, progress=say)  # type: ignore[arg-type]
+            # Each upload moves into a private folder of its uploader (refused for anyone else), removed below.
+            paths = [self.files.take_upload(user, f if isinstance(f, str) else getattr(f, "name", str(f)))
+                     for f in files]
+            report = self.bundle.stores.ingestor.ingest(user, paths, progress=say)
         except HealthCoachError as exc:
             return f"⚠️ Nothing was stored: {exc.message}"
+        finally:
+            for path in paths:
+                self.files.discard(path)
         lines = [f"- {CATEGORY_TITLES.get(Category(c), c)}: {n}" for c, n in sorted(report.records_by_category.items())]
         skipped = "".join(f"\n- skipped ({reason}): {n}" for reason, n in report.skipped.items())
         return (f"**Stored {report.total_records} records** ({report.new} new, {report.updated} updated, "
@@ -177,7 +186,7 @@ def upload_tab(h: Handlers, frames: list[gr.Dataframe], figs: list[gr.Plot]) -> 
 def privacy_tab(h: Handlers, demo: gr.Blocks, tab: gr.Tab, frames: list[gr.Dataframe], figs: list[gr.Plot]
                 ) -> gr.Checkbox:
     """Consent, export, sources, activity and delete; returns the records-in-chat checkbox."""
-    panel = PrivacyPanel(h.bundle, h.local_user)
+    panel = PrivacyPanel(h.bundle, h.local_user, h.files)
     consent = gr.Checkbox(label="Use my records to answer my questions")
     remote = gr.Checkbox(label="Let a remote language model (outside this computer) see my question and "
                                "the records used to answer it")
@@ -185,8 +194,7 @@ def privacy_tab(h: Handlers, demo: gr.Blocks, tab: gr.Tab, frames: list[gr.Dataf
     history = gr.Dataframe(headers=list(PrivacyPanel.HISTORY), interactive=False, label="Consent changes")
     gr.Markdown("**Your data**: everything held about you as a zip (JSON, a FHIR R4 Bundle, a README).")
     export_button = gr.Button("Download my data")
-    export_file = gr.File(label="Your export", interactive=False)
-    export_dir = gr.State("")
+    export_link = gr.Markdown(elem_id="export-link")
     sources = gr.Dataframe(headers=list(PrivacyPanel.SOURCES), interactive=False, label="Sources of your records")
     with gr.Row():
         source_pick = gr.Dropdown([], label="Source", scale=3)
@@ -208,8 +216,8 @@ def privacy_tab(h: Handlers, demo: gr.Blocks, tab: gr.Tab, frames: list[gr.Dataf
     def set_remote(on: bool, request: gr.Request) -> str:
         return panel.set_remote(h.user_of(request), on)
 
-    def export(request: gr.Request) -> tuple[str, str]:
-        return panel.export(h.user_of(request))
+    def export(request: gr.Request) -> str:
+        return panel.export(h.user_of(request))[1]
 
     def disconnect_pick(pick: str | None, request: gr.Request) -> str:
         return panel.disconnect(h.user_of(request), pick)
@@ -220,8 +228,7 @@ def privacy_tab(h: Handlers, demo: gr.Blocks, tab: gr.Tab, frames: list[gr.Dataf
     # Chained, not parallel: the tables refresh after the change is stored.
     consent.input(h.set_consent, [consent], [consent_note]).then(show, None, views)
     remote.input(set_remote, [remote], [consent_note]).then(show, None, views)
-    export_button.click(export, None, [export_file, export_dir]
-                        ).then(PrivacyPanel.discard, [export_dir], [export_dir]).then(show, None, views)
+    export_button.click(export, None, [export_link]).then(show, None, views)
     disconnect.click(disconnect_pick, [source_pick], [source_note]).then(show, None, views
                      ).then(h.tables, None, frames).then(h.plots, None, figs)
     delete.click(delete_all, [confirm], [delete_note, confirm]).then(show, None, views

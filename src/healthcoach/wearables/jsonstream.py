@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from healthcoach.errors import IngestError
+from healthcoach.records import limits
+from healthcoach.records.files import DEFAULT_MAX_DEPTH
 
 _CHUNK = 1 << 20
 _MAX_ELEMENT = 64 << 20  # a single array element larger than this is not a wearable sample
@@ -20,7 +22,7 @@ def load_json(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
     try:
-        return json.loads(text)
+        return limits.loads(text, path.name, DEFAULT_MAX_DEPTH)
     except json.JSONDecodeError as exc:
         what = "truncated" if exc.pos >= len(text.rstrip()) else "malformed"
         raise IngestError(f"{path.name}: {what} JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})") from exc
@@ -32,7 +34,6 @@ def iter_array(path: Path) -> Iterator[Any]:
     Memory stays proportional to one element, not the file (Takeout series can hold a year of minutes).
     A truncated or malformed file raises IngestError naming the file and the element index.
     """
-    decoder = json.JSONDecoder()
     with path.open("r", encoding="utf-8-sig") as fh:
         buf = fh.read(_CHUNK)
         pos = _skip_ws(buf, 0)
@@ -64,7 +65,9 @@ def iter_array(path: Path) -> Iterator[Any]:
                 expect_value = True
                 continue
             try:
-                value, end = decoder.raw_decode(buf, pos)
+                value, end = limits.raw_decode(buf, pos)
+            except limits.BadNumber as exc:
+                raise IngestError(f"{path.name}: element {index}: {exc}; nothing was stored") from None
             except json.JSONDecodeError as exc:
                 if eof or len(buf) - pos > _MAX_ELEMENT:
                     what = "truncated" if eof else "malformed"
@@ -82,6 +85,7 @@ def iter_array(path: Path) -> Iterator[Any]:
                     pos = 0
                     continue
                 eof = True
+            limits.check_depth(value, f"{path.name}: element {index}", DEFAULT_MAX_DEPTH)
             yield value
             index += 1
             pos = end

@@ -8,13 +8,15 @@ Daily totals are computed by summing the day's entries.
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from healthcoach.records.models import Category, Code, Quantity, Record, Source, record_id
 from healthcoach.wearables.daily import METRICS, to_kg
 
+FIRST_DAY = date(1900, 1, 1)
 _AMOUNT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z. ]*)\s*$")
 _WEIGHT_UNITS = {"kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg",
                  "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb", "st": "stone", "stone": "stone"}
@@ -29,9 +31,11 @@ def parse_amount(kind: Literal["weight", "water"], amount: str) -> tuple[float, 
     if not m:
         raise ValueError(f"could not read {amount!r}: write a number and a unit, e.g. "
                          f"{'72.5kg or 160 lb' if kind == 'weight' else '500ml or 2 cups'}")
+    if len(m.group(1)) > 12:
+        raise ValueError(f"{amount[:20]!r}…: the number is too long; write it with at most 12 digits")
     value = float(m.group(1).replace(",", "."))
     unit = m.group(2).strip().lower().rstrip(".")
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{amount!r}: the amount must be more than zero")
     if kind == "weight":
         if unit not in _WEIGHT_UNITS:
@@ -60,6 +64,9 @@ def manual_entry(user_id: str, kind: Literal["weight", "water"], amount: str, wh
     canon, original, unit = parse_amount(kind, amount)
     stamp = now or datetime.now(UTC)
     day = when or stamp.date()
+    if not FIRST_DAY <= day <= stamp.date() + timedelta(days=1):  # a day ahead: the user's time zone
+        raise ValueError(f"{day.isoformat()} is not a day you can log: give a date between "
+                         f"{FIRST_DAY.isoformat()} and today")
     at = datetime.combine(day, stamp.timetz())
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)

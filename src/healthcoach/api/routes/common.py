@@ -13,6 +13,7 @@ from healthcoach.errors import HealthCoachError
 log = logging.getLogger(__name__)
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _DESCRIPTIONS = {401: "Missing or invalid bearer token.", 403: "Refused (another person's or a minor's records).", 404: "Not found (or not yours).",
+                 409: "An ingest for this user is already running; retry when it has finished.",
                  413: "Request body over the size limit.", 422: "Invalid request.",
                  500: "Internal error (no details are leaked).", 504: "The answer took too long."}
 
@@ -41,7 +42,7 @@ def guarded(events: Iterable[str]) -> Iterator[str]:
     try:
         yield from events
     except HealthCoachError as exc:
-        yield sse("error", {"ok": False, "error": exc.message, "status": exc.status})
+        yield sse("error", {"ok": False, "error": exc.public_message, "status": exc.status})
     except Exception as exc:  # never leak a trace into the stream
         log.exception("error while streaming: %s", type(exc).__name__)
         yield sse("error", {"ok": False, "error": "internal error", "status": 500})

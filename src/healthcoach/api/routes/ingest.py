@@ -1,10 +1,9 @@
-"""POST /v1/ingest: upload exports; they are saved under safe names in a private temp dir and ingested."""
+"""POST /v1/ingest: upload exports; they are saved under safe names in a private temp folder of the
+uploader's (removed as soon as the ingest ends) and ingested."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -28,15 +27,16 @@ def router(deps: Deps) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["ingest"], dependencies=[Depends(deps.auth)])
     limit = deps.settings.api.max_upload_bytes
 
-    @r.post("/ingest", response_model=IngestReport, responses=errors(403, 413))
-    async def ingest(files: list[UploadFile] = File(description="Export files: FHIR R4 JSON/NDJSON bundles, "
+    @r.post("/ingest", response_model=IngestReport, responses=errors(403, 409, 413))
+    async def ingest(files: list[UploadFile] = File(description="Export files: FHIR R4 JSON/NDJSON bundles, C-CDA XML, "
                                                     "zip files of them, and the other formats the CLI reads."),
                      user: str = Depends(deps.auth)) -> IngestReport:
         """Add exports to your records (all or nothing). Returns what was stored, by category, and what was
-        skipped and why. Another person's records (or a minor's) are refused with 403."""
+        skipped and why. Another person's records (or a minor's, or files without their Patient for a new
+        profile) are refused with 403; a second upload while one is still being ingested for you gets 409."""
         if not files:
             raise IngestError("no files uploaded")
-        tmp = Path(tempfile.mkdtemp(prefix="healthcoach-upload-"))
+        tmp = deps.files.new_dir(user)
         try:
             total, paths = 0, []
             for i, upload in enumerate(files):
@@ -50,14 +50,14 @@ def router(deps: Deps) -> APIRouter:
                         out.write(chunk)
                 paths.append(path)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            deps.files.discard(tmp)
             raise
 
         def run() -> IngestReport:
             try:
                 return deps.bundle.stores.ingestor.ingest(user, paths)
             finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+                deps.files.discard(tmp)
 
         return await deps.run(run)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from healthcoach.api.auth import revoke_tokens
 from healthcoach.api.deps import Deps
+from healthcoach.api.errors import InvalidRequest
 from healthcoach.api.routes.common import errors
 from healthcoach.privacy import set_consent
 
@@ -30,6 +32,14 @@ class ConsentChange(BaseModel):
     remote_llm: bool | None = None
 
 
+class Revoked(BaseModel):
+    """What revoking removed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"tokens_revoked": 1, "sessions_ended": 2}]})
+    tokens_revoked: int = Field(description="API tokens that no longer work.")
+    sessions_ended: int = Field(description="Web-UI sign-ins made with them, now signed out.")
+
+
 def router(deps: Deps) -> APIRouter:
     r = APIRouter(prefix="/v1", tags=["meta"], dependencies=[Depends(deps.auth)])
     store = deps.bundle.stores.records
@@ -49,5 +59,20 @@ def router(deps: Deps) -> APIRouter:
         """Turn using your records in chat (or a remote model) on or off. Each change is logged with its time."""
         set_consent(store, user, records=body.use_records_in_chat, remote_llm=body.remote_llm)
         return profile(user)
+
+    @r.delete("/me/tokens", response_model=Revoked, responses=errors())
+    def revoke(request: Request, user: str = Depends(deps.auth),
+               every: bool = Query(False, alias="all", description="Revoke all your tokens, not just this one.")
+               ) -> Revoked:
+        """Revoke the token this request carries (or, with `all=true`, every token of yours) and sign out the
+        web-UI sessions made with them. The next request with a revoked token gets 401."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if not every and (scheme.lower() != "bearer" or not token or
+                          (deps.launch is not None and deps.launch.matches(token))):
+            raise InvalidRequest("this request carries no API token to revoke (local mode); use all=true to "
+                                 "revoke every token of yours")
+        tokens, sessions = revoke_tokens(store, user, None if every else token)
+        return Revoked(tokens_revoked=tokens, sessions_ended=sessions)
 
     return r

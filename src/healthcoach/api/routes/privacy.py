@@ -5,10 +5,6 @@ Each route calls the privacy service (healthcoach.privacy) the CLI and the UI us
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,15 +96,15 @@ def router(deps: Deps) -> APIRouter:
     def export(user: str = Depends(deps.auth)) -> FileResponse:
         """Download everything held about you as a zip, readable without this software (a README explains each
         file; records also come as a FHIR R4 Bundle). The export is logged in your audit trail."""
-        tmp = Path(tempfile.mkdtemp(prefix="healthcoach-export-"))  # 0700: only this account can read it
+        tmp = deps.files.new_dir(user)  # 0700, this user's; removed after sending or by the sweep
         try:
             path = export_user(stores, user, tmp / EXPORT_NAME)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            deps.files.discard(tmp)
             raise
         # The zip holds health data: remove it as soon as it has been sent.
         return FileResponse(path, media_type="application/zip", filename=EXPORT_NAME,
-                            background=BackgroundTask(shutil.rmtree, tmp, True))
+                            background=BackgroundTask(deps.files.discard, tmp))
 
     @r.delete("/data", response_model=DeleteOut, responses=errors(404))
     def delete_everything(body: DeleteConfirm, user: str = Depends(deps.auth)) -> DeleteOut:
@@ -118,7 +114,9 @@ def router(deps: Deps) -> APIRouter:
         if body.confirm != user:
             raise InvalidRequest(f"nothing was deleted: to delete everything, send confirm equal to your user id "
                                  f"({user!r})")
-        return DeleteOut.model_validate(delete_user(stores, user).model_dump())
+        report = delete_user(stores, user)
+        deps.files.remove_user(user)
+        return DeleteOut.model_validate(report.model_dump())
 
     @r.get("/sources", response_model=list[SourceOut], responses=errors())
     def sources(user: str = Depends(deps.auth)) -> list[SourceOut]:
