@@ -6,7 +6,6 @@ rephrasing is still shown, so the checks are not simply refusing everything."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ QUESTIONS = [
     "What medications am I on?",  # list
     "Show my A1c history",  # list of values
 ]
-REJECTED: Counter[str] = Counter()
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +77,6 @@ def test_no_adversarial_reply_is_shown(coach: Coach, fake: ScriptedChatModel, qu
         reasons = [w for w in reply.warnings if w.startswith("llm_grounding_failed:")]
         if reply.text != base.text or not reasons:
             shown.append((name, reply.text[:200]))
-        REJECTED.update(r.split(":", 1)[1].strip() for r in reasons)
     assert shown == [], f"wrong replies reached the person for {question!r}: {shown}"
 
 
