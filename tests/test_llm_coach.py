@@ -57,9 +57,10 @@ def template(coach: Coach, question: str) -> Any:
 def test_grounded_text_is_shown_with_the_same_citations(coach: Coach, fake: Any) -> None:
     base = template(coach, "What's my A1c?")
     latest = base.citations[0]
-    fake.replies = [f"Your latest A1c was {latest.value}% [1]."]
+    said = f"Your latest A1c was {latest.value}% on {latest.date} [1]."
+    fake.replies = [said]
     reply = coach.ask("me", "What's my A1c?")
-    assert reply.text == f"Your latest A1c was {latest.value}% [1]." and reply.citations == base.citations
+    assert reply.text == said and reply.citations == base.citations
     assert not [w for w in reply.warnings if w.startswith("llm_")]
 
 
@@ -101,6 +102,6 @@ def test_remote_model_with_consent_gets_the_evidence(coach: Coach, fake: Any) ->
     coach.llm_remote = True
     coach.store.set_consent("me", remote_llm=True)
     base = template(coach, "What's my A1c?")
-    fake.replies = [f"Your latest A1c was {base.citations[0].value}% [1]."]
+    fake.replies = [f"Your latest A1c was {base.citations[0].value}% on {base.citations[0].date} [1]."]
     reply = coach.ask("me", "What's my A1c?")
     assert f"[1] | {base.citations[0].date}" in fake.prompt(0) and RECORDS_NOT_SENT_NOTE not in reply.text

@@ -158,8 +158,8 @@ def test_finalize_never_returns_unchecked_text(make: Callable[..., Any]) -> None
     composer, _ = make()
     text, warnings = composer.finalize("Your A1c is 12.1% [1].", a1c_answer())
     assert text == a1c_answer().text and warnings == ["llm_grounding_failed: ungrounded_number"]
-    text, warnings = composer.finalize(" Your A1c was 6.1% [1]. ", a1c_answer())
-    assert (text, warnings) == ("Your A1c was 6.1% [1].", [])
+    text, warnings = composer.finalize(" Your A1c was 6.1% on October 8, 2026 [1]. ", a1c_answer())
+    assert (text, warnings) == ("Your A1c was 6.1% on October 8, 2026 [1].", [])
 
 
 def test_model_error_falls_back_to_the_template(make: Callable[..., Any]) -> None:
@@ -181,7 +181,8 @@ def test_real_sample_answer_reaches_the_prompt(make: Callable[..., Any], sample_
     stores.ingestor.ingest("me", [sample_bundle[0]])
     answer = template_answer(stores, "me", "What's my A1c?", TODAY)
     latest = answer.citations[0]
-    composer, model = make(f"Your most recent A1c was {latest.value}% [1].", "Your A1c was 12.1% [1].")
+    composer, model = make(f"Your most recent A1c was {latest.value}% on {latest.date} [1].",
+                           "Your A1c was 12.1% [1].")
     good = composer.complete("What's my A1c?", [], answer, True)
     bad = composer.complete("What's my A1c?", [], answer, True)
     inside = fenced(model.prompt(0))

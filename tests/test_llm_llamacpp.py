@@ -11,6 +11,7 @@ import importlib.util
 import os
 import socket
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 
 from conftest import TODAY
 from healthcoach.compose.grounding import check_grounding
+from healthcoach.compose.headline import facts_in
 from healthcoach.compose.llm import LLMComposer, build_chat_model, bundled_gguf
 from healthcoach.compose.prompts import Prompts
 from healthcoach.container import build_coach
@@ -72,3 +74,24 @@ def test_smollm2_reply_shown_is_grounded(gguf: Path, sample_bundle: tuple[Path, 
         assert run.text == answer.text and run.warnings[0].startswith("llm_grounding_failed: ")
     print(f"\nSmolLM2 kept={run.kept} tokens={run.tokens} {run.tokens / max(run.latency_s, 1e-9):.0f} tok/s "
           f"warnings={run.warnings}")
+
+
+@pytest.mark.parametrize("question", ["Summarize my medical records", "When was my last flu shot?"])
+def test_smollm2_on_the_issue_19_questions(gguf: Path, sample_bundle: tuple[Path, Any],
+                                           make_stores: Callable[..., Any], question: str) -> None:
+    """The summary prompt fits the model's context (no llm_error), and whatever is shown for the flu
+    shot leads with the latest shot's date (the model's text only when it does)."""
+    stores = make_stores(llm={"provider": "llamacpp", "model": str(gguf)})
+    stores.ingestor.ingest("me", [sample_bundle[0]])
+    stores.records.set_consent("me", records=True)
+    coach = build_coach(stores.settings, stores)
+    coach.today = lambda: TODAY
+    runs: list[Any] = []
+    coach.llm_observer = runs.append
+    reply = coach.ask("me", question)
+    assert runs and runs[0].tokens > 0 and not any(w.startswith("llm_error") for w in runs[0].warnings), runs
+    if question.startswith("When"):
+        latest = reply.citations[0]
+        assert latest.date is not None
+        assert date.fromisoformat(latest.date) in facts_in(reply.text.split("\n\n")[0])[0], reply.text
+    print(f"\n{question!r}: kept={runs[0].kept} shown_rows={runs[0].shown_rows} warnings={runs[0].warnings}")

@@ -86,7 +86,8 @@ def build_coach(settings: Settings, stores: Stores | None = None) -> Coach:
     retriever = Retriever(stores.records, catalog, hybrid, settings.retrieval.list_limit, settings.retrieval.top_k,
                           social=vocab.is_social_finding, min_similarity=settings.retrieval.min_similarity)
     chat = build_chat_model(settings.llm)  # None for provider 'none'; ConfigError if the extra is missing
-    llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards) if chat is not None else None
+    llm = LLMComposer(chat, Prompts.load(settings.prompts_dir), guards, context_tokens=settings.llm.context_tokens,
+                      max_tokens=settings.llm.max_tokens) if chat is not None else None
     planner = Planner(catalog, wellness)
     return Coach(stores.records, planner, retriever, Composer(catalog, wellness, settings.retrieval.list_limit),
                  guards, llm=llm, llm_remote=is_remote(settings.llm),

@@ -101,6 +101,8 @@ class LLMSettings(BaseModel):
     api_key: str | None = Field(None, description="API key for an OpenAI-compatible endpoint.")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature (0 = most repeatable).")
     max_tokens: int = Field(400, ge=16, le=8192, description="Longest reply the model may write.")
+    context_tokens: int = Field(2048, ge=512, le=262144, description="The model's context window in tokens: "
+                                "the prompt is packed to fit it with room for max_tokens of reply.")
     timeout_s: float = Field(60.0, gt=0, description="Seconds before a model call is abandoned.")
 
 

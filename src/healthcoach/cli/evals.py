@@ -16,6 +16,7 @@ from healthcoach.container import Stores, build_coach, build_stores
 from healthcoach.evals.baseline import NaiveBaseline
 from healthcoach.evals.bench import run_bench
 from healthcoach.evals.llm_qa import LLMStats
+from healthcoach.evals.llm_report import Recorder, legacy_scored, llm_report, write_llm_report
 from healthcoach.evals.loso import guard_judge, leave_one_source_out
 from healthcoach.evals.population import (
     Person,
@@ -86,18 +87,20 @@ def qa(
         pop = ingest_population(settings, persons, progress=lambda n: console.print(f"  {n}", highlight=False))
         coach = build_coach(settings, pop.stores)
         coach.today = lambda: suite.today
-        stats = None
+        stats, recorder = None, None
         if llm:
             stats = LLMStats(llm, settings.llm.model or "default")
-            coach.llm_observer = stats.add
+            recorder = Recorder(coach_asker(coach, pop.stores), then=stats.add)
+            coach.llm_observer = recorder.observe
         result: dict[str, Any] = {}
         if legacy:
-            result.update(legacy_suite(coach, pop, persons, baseline, limit))
+            result.update(legacy_suite(coach, pop, persons, baseline, limit, recorder))
             if stats is None:
                 result["wearables"] = wearable_suite(coach, pop.stores, shared, work)
-        result["suite"] = question_suite(coach, pop, persons, suite, split, limit)
-        if stats is not None:
+        result["suite"] = question_suite(coach, pop, persons, suite, split, limit, recorder)
+        if stats is not None and recorder is not None:
             result["llm"] = stats.summary()
+            write_llm_report(llm_report(recorder.scored), f"{llm} {stats.model}", report)
     paths = write_qa_report(result, report)
     console.print(paths["md"].read_text(), highlight=False)
     if not result["suite"]["passed"]:
@@ -108,26 +111,37 @@ def qa(
 
 
 def question_suite(coach: Coach, pop: Population, persons: list[Person], suite: Suite, split: str,
-                   limit: int | None) -> dict[str, Any]:
+                   limit: int | None, recorder: Recorder | None = None) -> dict[str, Any]:
     """The question suite through Coach.ask: summary, thresholds, skips and misses."""
     items, skips, _ = suite_items(suite, [(p.user_id, p.bundle) for p in persons], split)
     if limit:
         items = items[:: max(1, len(items) // limit)][:limit]
     console.print(f"asking {len(items)} suite questions ...")
-    outs = run_items(items, coach_ask(coach, pop.stores.records),
-                     progress=lambda n: console.print(f"  {n}", highlight=False))
+    ask = coach_ask(coach, pop.stores.records)
+    if recorder is not None:  # --llm: pair each shown reply with its model run
+        recorder.seen, recorder.ask = [], ask
+        ask = recorder
+    outs = run_items(items, ask, progress=lambda n: console.print(f"  {n}", highlight=False))
+    if recorder is not None:
+        recorder.scored += [(o.verdict.correct, s) for o, s in zip(outs, recorder.seen[-len(outs):], strict=True)]
     summary, checks = evaluate(outs, packaged_dir("eval") / "thresholds.yaml")
     return suite_report(outs, summary, checks, skips, split, len(persons))
 
 
-def legacy_suite(coach: Coach, pop: Population, persons: list[Person], baseline: bool, limit: int | None
-                 ) -> dict[str, Any]:
+def legacy_suite(coach: Coach, pop: Population, persons: list[Person], baseline: bool, limit: int | None,
+                 recorder: Recorder | None = None) -> dict[str, Any]:
     """The fixed phrasings of facts.json's facts, beside the naive vector baseline."""
     cases = people_cases([(p.name, p.user_id, p.truth) for p in persons], phrasings_path())
     if limit:
         cases = cases[:: max(1, len(cases) // limit)][:limit]
     console.print(f"asking {len(cases)} fixed-phrasing questions ...")
-    ours = run_cases(cases, coach_asker(coach, pop.stores))
+    ask = coach_asker(coach, pop.stores)
+    if recorder is not None:  # --llm: pair each shown reply with its model run
+        recorder.seen, recorder.ask = [], ask
+        ask = recorder
+    ours = run_cases(cases, ask)
+    if recorder is not None:
+        recorder.scored += legacy_scored(ours, recorder.seen)
     base = None
     if baseline:
         console.print("indexing raw FHIR JSON for the naive baseline ...")

@@ -21,7 +21,10 @@ from urllib.parse import urlparse
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from healthcoach.compose.grounding import OutputChecker, check_grounding, citation_row
+from healthcoach.compose.budget import PROMPT_OVERHEAD, Counter, Packed, pack, token_counter
+from healthcoach.compose.degenerate import check_degenerate
+from healthcoach.compose.grounding import OutputChecker, answer_evidence, check_grounding, citation_row
+from healthcoach.compose.headline import check_headline
 from healthcoach.compose.prompts import Prompts
 from healthcoach.compose.templates import Answer
 from healthcoach.errors import ConfigError
@@ -86,7 +89,7 @@ def build_chat_model(settings: LLMSettings) -> BaseChatModel | None:
             raise ConfigError("llama-cpp-python is not installed: pip install llama-cpp-python") from e
         cls = _provider_class("langchain_community.chat_models", "ChatLlamaCpp")
         # Local and offline: the file is read from disk, nothing is downloaded.
-        return cls(model_path=str(path), n_ctx=2048, temperature=settings.temperature,  # type: ignore[no-any-return]
+        return cls(model_path=str(path), n_ctx=settings.context_tokens, temperature=settings.temperature,  # type: ignore[no-any-return]
                    max_tokens=settings.max_tokens, verbose=False, seed=0)
     if not settings.model:
         raise ConfigError(f"llm.model: provider {settings.provider!r} needs a model name")
@@ -164,15 +167,26 @@ class LLMRun:
     latency_s: float = 0.0
     first_token_s: float | None = None
     tokens: int = 0  # streamed chunks (one token each for llama.cpp and most servers)
+    shown_rows: tuple[int, int] | None = None  # (rows, all rows) when the prompt was cut to fit the context
+
+
+def cut_note(packed: Packed) -> str:
+    """The line a kept reply ends with when its evidence was cut to fit the model's context."""
+    return (f"(Showing {packed.rows} of {packed.total_rows} records: the rest did not fit this model's context. "
+            "Ask about one part to see it.)")
 
 
 class LLMComposer:
-    """Rephrases grounded answers with a chat model, behind the grounding check."""
+    """Rephrases grounded answers with a chat model, behind the degeneration, headline-fact and
+    grounding checks; the prompt is packed to the model's context."""
 
     def __init__(self, model: BaseChatModel, prompts: Prompts, guards: OutputChecker, *,
-                 history_turns: int = 4, max_rows: int = 20, max_fact_chars: int = 3000) -> None:
+                 history_turns: int = 4, max_rows: int = 20, max_fact_chars: int = 3000,
+                 context_tokens: int = 2048, max_tokens: int = 400, counter: Counter | None = None) -> None:
         self.model, self.prompts, self.guards = model, prompts, guards
         self.history_turns, self.max_rows, self.max_fact_chars = history_turns, max_rows, max_fact_chars
+        self.context_tokens, self.max_tokens = context_tokens, max_tokens
+        self.count = counter or token_counter(model)
 
     def prompt_kind(self, question: str, history: Sequence[Turn], intent: str = "") -> str:
         """Which prompt phrases this answer: summary, followup or answer."""
@@ -185,41 +199,69 @@ class LLMComposer:
     def messages(self, question: str, history: Sequence[Turn], answer: Answer, records_allowed: bool,
                  intent: str = "") -> list[BaseMessage]:
         """The system + user messages for this answer (public so tests and evals can inspect them)."""
+        return self.packed_messages(question, history, answer, records_allowed, intent)[0]
+
+    def packed_messages(self, question: str, history: Sequence[Turn], answer: Answer, records_allowed: bool,
+                        intent: str = "") -> tuple[list[BaseMessage], Packed | None]:
+        """The messages packed to the context budget, and what was kept of the evidence (None: no records)."""
         system = self.prompts["system"].render()
         if not records_allowed:
             # Privacy: nothing from the records, and no earlier turns (assistant turns quote records).
             user = self.prompts["rephrase"].render(question=question, general_text=records_free(answer).general_text)
-            return [SystemMessage(system), HumanMessage(user)]
+            return [SystemMessage(system), HumanMessage(user)], None
         kind = self.prompt_kind(question, history, intent)
         facts = answer.text if len(answer.text) <= self.max_fact_chars else answer.text[: self.max_fact_chars] + " …"
-        values = {"question": question, "evidence_table": evidence_table(answer, self.max_rows), "facts": fence(facts)}
+        history_text = ""
         if kind != "summary":
             turns = list(history)[-self.history_turns:]
             lines = [f"{'person' if t.role == 'user' else 'coach'}: {_cell(t.text[:300])}" for t in turns]
-            values["history"] = "\n".join(lines) or "(this is the first question)"
-        return [SystemMessage(system), HumanMessage(self.prompts[kind].render(**values))]
+            history_text = "\n".join(lines) or "(this is the first question)"
+
+        def render(rows: int, shown_facts: str) -> str:
+            values = {"question": question, "evidence_table": evidence_table(answer, rows), "facts": fence(shown_facts)}
+            if kind != "summary":
+                values["history"] = history_text
+            return self.prompts[kind].render(**values)
+
+        budget = self.context_tokens - self.max_tokens - PROMPT_OVERHEAD - self.count(system)
+        packed = pack(render, min(self.max_rows, len(answer.citations)), facts, budget, self.count)
+        packed = Packed(packed.rows, len(answer.citations), packed.facts)
+        return [SystemMessage(system), HumanMessage(render(packed.rows, packed.facts))], packed
 
     def rephrase(self, question: str, history: Sequence[Turn], answer: Answer, records_allowed: bool,
                  intent: str = "") -> Iterator[str]:
         """Stream the model's text, token by token. Unchecked: only finalize() decides what is shown."""
-        for chunk in self.model.stream(self.messages(question, history, answer, records_allowed, intent)):
+        return self._generate(self.messages(question, history, answer, records_allowed, intent))
+
+    def _generate(self, messages: list[BaseMessage]) -> Iterator[str]:
+        for chunk in self.model.stream(messages):
             content = chunk.content
             piece = content if isinstance(content, str) else "".join(
                 p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
             if piece:
                 yield piece
 
-    def finalize(self, full_text: str, answer: Answer, records_allowed: bool = True) -> tuple[str, list[str]]:
-        """The text to show and warnings: the model's text if grounded, else the template answer.
+    def finalize(self, full_text: str, answer: Answer, records_allowed: bool = True, intent: str = "",
+                 cut_off: bool = False) -> tuple[str, list[str]]:
+        """The text to show and warnings: the model's text if it passes every check, else the template
+        answer. Checks, first failure named in the warning: degenerate text (loops, markup debris, cut
+        off, wrong language, echoed instructions, too long), grounding (every number, date, citation and
+        medicine in the evidence), then the headline fact (the reply leads with the computed answer).
 
         Without records the model is checked against the records-free answer (it saw no records, so
         any record number or citation it writes is invented); the fallback is still the full template
         answer, which was computed on this device."""
         basis = answer if records_allowed else records_free(answer)
-        result = check_grounding(full_text, basis, self.guards)
-        if result.ok:
+        limit = int(len(answer.text) * 1.5) + 300
+        violations = check_degenerate(full_text, answer_evidence(basis), self.prompts["system"].render(), cut_off,
+                                      limit)
+        if not violations:
+            violations = check_grounding(full_text, basis, self.guards).violations
+        if not violations and records_allowed:
+            violations = check_headline(full_text, answer, intent)
+        if not violations:
             return full_text.strip(), []
-        return answer.text, [f"llm_grounding_failed: {result.first_kind}"]
+        return answer.text, [f"llm_grounding_failed: {violations[0].split(':')[0]}"]
 
     def stream(self, question: str, history: Sequence[Turn], answer: Answer, records_allowed: bool,
                intent: str = "") -> Iterator[str | LLMRun]:
@@ -234,7 +276,8 @@ class LLMComposer:
         pieces: list[str] = []
         first: float | None = None
         try:
-            for piece in self.rephrase(question, history, answer, records_allowed, intent):
+            messages, packed = self.packed_messages(question, history, answer, records_allowed, intent)
+            for piece in self._generate(messages):
                 first = first if first is not None else time.perf_counter() - t0
                 pieces.append(piece)
                 yield piece
@@ -242,8 +285,11 @@ class LLMComposer:
             yield LLMRun(answer.text, [f"llm_error: {type(e).__name__}"], False, time.perf_counter() - t0, first,
                          len(pieces))
             return
-        text, warns = self.finalize("".join(pieces), answer, records_allowed)
-        yield LLMRun(text, warns, not warns, time.perf_counter() - t0, first, len(pieces))
+        text, warns = self.finalize("".join(pieces), answer, records_allowed, intent, len(pieces) >= self.max_tokens)
+        shown = (packed.rows, packed.total_rows) if packed is not None and packed.cut else None
+        if not warns and packed is not None and packed.cut:
+            text += f"\n\n{cut_note(packed)}"
+        yield LLMRun(text, warns, not warns, time.perf_counter() - t0, first, len(pieces), shown)
 
     def complete(self, question: str, history: Sequence[Turn], answer: Answer, records_allowed: bool,
                  intent: str = "") -> LLMRun:
