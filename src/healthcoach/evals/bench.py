@@ -18,8 +18,8 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from healthcoach.container import build_coach
-from healthcoach.evals.bench_formats import bench_formats
 from healthcoach.evals.bench_cli import bench_cli_cold
+from healthcoach.evals.bench_formats import bench_formats
 from healthcoach.evals.bench_heap import bench_heap_scrub
 from healthcoach.evals.population import default_shared_data, eval_settings, ingest_population, people
 from healthcoach.evals.qa import pct
