@@ -60,7 +60,6 @@ def test_consent_export_audit_disconnect_delete(home: Path, tmp_path: Path) -> N
 
 
 def test_unknown_user_fails_cleanly(home: Path) -> None:
-    from healthcoach.errors import NotFound
-
     result = runner.invoke(app, ["--data-dir", str(home), "delete", "--user", "ghost", "--yes"])
-    assert result.exit_code != 0 and isinstance(result.exception, NotFound)
+    assert result.exit_code == 1 and "no user named 'ghost'" in result.output  # one clear error line, no traceback
+    assert "Traceback" not in result.output
