@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from healthcoach.guardrails.classifier import CARE, Classifier
 from healthcoach.guardrails.language import LanguageDetection
-from healthcoach.guardrails.normalize import normalize, word_count
+from healthcoach.guardrails.normalize import fold_accents, normalize, word_count
 from healthcoach.guardrails.policy import CategoryName, Policy
 from healthcoach.guardrails.triage import Triage
 
@@ -127,14 +127,15 @@ class InputGuard:
             return Verdict(action="escalate", category="emergency", response_key=red.response_key,
                            reason=red.reason, score=1.0)
         hits = [h for t in texts for h in self._pattern_hits(t)]
-        allowing = next((p for p, rx in self._allow if rx.search(text)), None)
+        folded = fold_accents(text)  # patterns are written without accents (Spanish and French)
+        allowing = next((p for p, rx in self._allow if rx.search(folded)), None)
         allow = allowing.name if allowing else None
         if allowing is not None and allowing.overrides:  # a record look-up, not a diagnosis/dose question
             hits = [h for h in hits if h.category not in allowing.overrides]
         if red is not None:
             hits.insert(0, _Hit(category="self_harm", reason=red.reason, score=1.0, response_key=red.response_key))
         # Care is read from this message alone: "should I worry?" after a red flag is still that red flag.
-        care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(text)), None))
+        care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(folded)), None))
         if allow is None:
             for i, (t, (scores, support)) in enumerate(zip(texts, self.classifier.analyse(texts), strict=True)):
                 hits += self._classifier_hits(t, scores, support)
@@ -204,7 +205,7 @@ class InputGuard:
             _Hit(category=name, reason=f"pattern:{p.name}", score=1.0, response_key=p.response_key)
             for name, pats in self._patterns.items()
             for p, rx in pats
-            if rx.search(text)
+            if rx.search(fold_accents(text))
         ]
 
     def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float]) -> list[_Hit]:
