@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from healthcoach.guardrails.classifier import CARE, Classifier
 from healthcoach.guardrails.language import LanguageDetection
 from healthcoach.guardrails.normalize import fold_accents, normalize, word_count
 from healthcoach.guardrails.policy import CategoryName, Policy
-from healthcoach.guardrails.triage import Triage
+from healthcoach.guardrails.triage import Triage, fold
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,9 @@ class InputGuard:
         # Care is read from this message alone: "should I worry?" after a red flag is still that red flag.
         care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(folded)), None))
         if allow is None:
+            raised: dict[CategoryName, float] = self.policy.config.case_note_thresholds if self._case_note(text) else {}
             for i, (t, (scores, support)) in enumerate(zip(texts, self.classifier.analyse(texts), strict=True)):
-                hits += self._classifier_hits(t, scores, support)
+                hits += self._classifier_hits(t, scores, support, raised)
                 if i == 0:
                     care = care.model_copy(update={"score": scores.get(CARE, 0.0)})
         hits = self._yield_to_care(self._demote_weak_escalations(hits), care)
@@ -208,8 +209,14 @@ class InputGuard:
             if rx.search(fold_accents(text))
         ]
 
-    def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float]) -> list[_Hit]:
-        thresholds, needs = self.policy.config.thresholds, self.policy.config.min_support
+    def _case_note(self, text: str) -> bool:
+        """Whether the message reads as a clinician's case description (policy case_note_thresholds)."""
+        return bool(self.policy.config.case_note_thresholds) and self.triage.voice(fold(text)) == "clinician"
+
+    def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float],
+                         raised: Mapping[CategoryName, float] | None = None) -> list[_Hit]:
+        thresholds: dict[CategoryName, float] = {**self.policy.config.thresholds, **(raised or {})}
+        needs = self.policy.config.min_support
         margins = self.policy.config.support_margin
         benign = max(support.get("allowed", 0.0), support.get(CARE, 0.0))
         return [
