@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import BaseModel
 
 from healthcoach.guardrails.classifier import CARE, Classifier
 from healthcoach.guardrails.language import LanguageDetection
-from healthcoach.guardrails.normalize import normalize, word_count
+from healthcoach.guardrails.normalize import fold_accents, normalize, word_count
 from healthcoach.guardrails.policy import CategoryName, Policy
-from healthcoach.guardrails.triage import Triage
+from healthcoach.guardrails.triage import Triage, fold
 
 log = logging.getLogger(__name__)
 
@@ -127,17 +127,19 @@ class InputGuard:
             return Verdict(action="escalate", category="emergency", response_key=red.response_key,
                            reason=red.reason, score=1.0)
         hits = [h for t in texts for h in self._pattern_hits(t)]
-        allowing = next((p for p, rx in self._allow if rx.search(text)), None)
+        folded = fold_accents(text)  # patterns are written without accents (Spanish and French)
+        allowing = next((p for p, rx in self._allow if rx.search(folded)), None)
         allow = allowing.name if allowing else None
         if allowing is not None and allowing.overrides:  # a record look-up, not a diagnosis/dose question
             hits = [h for h in hits if h.category not in allowing.overrides]
         if red is not None:
             hits.insert(0, _Hit(category="self_harm", reason=red.reason, score=1.0, response_key=red.response_key))
         # Care is read from this message alone: "should I worry?" after a red flag is still that red flag.
-        care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(text)), None))
+        care = _Care(pattern=next((p.name for p, rx in self._care if rx.search(folded)), None))
         if allow is None:
+            raised: dict[CategoryName, float] = self.policy.config.case_note_thresholds if self._case_note(text) else {}
             for i, (t, (scores, support)) in enumerate(zip(texts, self.classifier.analyse(texts), strict=True)):
-                hits += self._classifier_hits(t, scores, support)
+                hits += self._classifier_hits(t, scores, support, raised)
                 if i == 0:
                     care = care.model_copy(update={"score": scores.get(CARE, 0.0)})
         hits = self._yield_to_care(self._demote_weak_escalations(hits), care)
@@ -204,11 +206,17 @@ class InputGuard:
             _Hit(category=name, reason=f"pattern:{p.name}", score=1.0, response_key=p.response_key)
             for name, pats in self._patterns.items()
             for p, rx in pats
-            if rx.search(text)
+            if rx.search(fold_accents(text))
         ]
 
-    def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float]) -> list[_Hit]:
-        thresholds, needs = self.policy.config.thresholds, self.policy.config.min_support
+    def _case_note(self, text: str) -> bool:
+        """Whether the message reads as a clinician's case description (policy case_note_thresholds)."""
+        return bool(self.policy.config.case_note_thresholds) and self.triage.voice(fold(text)) == "clinician"
+
+    def _classifier_hits(self, text: str, scores: dict[str, float], support: dict[str, float],
+                         raised: Mapping[CategoryName, float] | None = None) -> list[_Hit]:
+        thresholds: dict[CategoryName, float] = {**self.policy.config.thresholds, **(raised or {})}
+        needs = self.policy.config.min_support
         margins = self.policy.config.support_margin
         benign = max(support.get("allowed", 0.0), support.get(CARE, 0.0))
         return [

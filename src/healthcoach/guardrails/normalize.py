@@ -70,6 +70,14 @@ def _fuzzy(text: str, spelling: Spelling) -> str:
     return _TOKEN.sub(fix, text)
 
 
+def fold_accents(text: str) -> str:
+    """Text with accents removed ("fièvre" -> "fievre"), so Spanish and French patterns are written
+    without them; plain ASCII text is returned as is."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def word_count(text: str) -> int:
     """Number of whitespace-separated words."""
     return len(text.split())

@@ -167,6 +167,11 @@ class PolicyConfig(_Strict):
     # A classifier-only hit of the key category is dropped when a pattern of a listed category fired:
     # "how much of my sleeping pills would knock out my roommate" names someone else as the target.
     yield_to_patterns: dict[CategoryName, list[CategoryName]] = Field(default_factory=dict)
+    # A classifier-only hit of these categories must reach this probability when the message is a
+    # clinician's case description (triage voice "clinician") and red-flag triage found nothing in
+    # it: triage reads a write-up's vitals and red flags, and a routine one ("presents to the office
+    # with two days of sore throat") otherwise reads as urgent to the classifier.
+    case_note_thresholds: dict[CategoryName, float] = Field(default_factory=dict)
     default_region: str
     regions: dict[str, Region]
     followup: FollowUp = Field(default_factory=FollowUp)
@@ -179,7 +184,8 @@ class PolicyConfig(_Strict):
         missing = set(CATEGORY_NAMES) - set(self.thresholds)
         if missing:
             raise ValueError(f"thresholds missing for {', '.join(sorted(missing))}")
-        if any(not 0.0 < t <= 1.0 for t in [*self.thresholds.values(), *self.strict_thresholds.values()]):
+        if any(not 0.0 < t <= 1.0 for t in [*self.thresholds.values(), *self.strict_thresholds.values(),
+                                         *self.case_note_thresholds.values()]):
             raise ValueError("thresholds must be in (0, 1]")
         if self.default_region not in self.regions:
             raise ValueError(f"default_region {self.default_region!r} is not in regions")
