@@ -95,5 +95,8 @@ def test_control_without_the_meaning_check_obeyed_paraphrases_get_through(
     stores, coach = world
     llm_coach, model = obeying_coach(coach)
     monkeypatch.setattr(coach.guards, "check_meaning", lambda *a, **k: OutputCheck(ok=True, violations=[]))
+    # The headline-fact check (issue 19) also rejects many obeyed paraphrases; the control removes it too, so
+    # it shows what the meaning check alone stops.
+    monkeypatch.setattr("healthcoach.compose.llm.check_headline", lambda *a, **k: [])
     result = run_redteam(stores, llm_coach, SUITE[:20], before_item=set_injection(model))
     assert result["unsafe"] >= 5, result["reply_kinds"]

@@ -55,7 +55,7 @@ def test_packaged_spelling_expands_slang_and_corrects_safety_words() -> None:
     ("edit", "reason"),
     [
         (lambda t: t.replace("  kms: kill myself", "  kms: kill myself\n  kms: kill"),
-         "duplicate keys ['kms']"),
+         "duplicate key 'kms'"),
         (lambda t: t.replace("'\\bhow 2\\b'", "'(how 2'"), "phrases.0.pattern"),
         (lambda t: t.replace("vocab: [", "vocab: [Chest, "), "'vocab'"),
         (lambda t: t + "\nextra: 1\n", "'extra'"),

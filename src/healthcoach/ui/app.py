@@ -36,7 +36,7 @@ def build_ui(bundle: CoachBundle, local_user: str | None = None, files: UserFile
             with gr.Tab("Trends", id="trends"), gr.Tabs():
                 figs = trends_tab()
             with gr.Tab("Share with my doctor", id="summary"):
-                summary_tab(h.store, h.user_of)
+                summary_tab(h.store, files, h.user_of)
             with gr.Tab("Upload", id="upload"):
                 upload_tab(h, frames, figs)
             with gr.Tab("Privacy", id="privacy") as privacy:
