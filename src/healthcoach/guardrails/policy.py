@@ -14,9 +14,9 @@ import string
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from healthcoach.datafile import read_yaml
 from healthcoach.errors import ConfigError
 from healthcoach.guardrails.examples import (
     MIN_NEAR_MISSES,
@@ -219,10 +219,7 @@ class Policy(_Strict):
 def _read_yaml(path: Path) -> object:
     if not path.is_file():
         raise ConfigError(f"guardrails policy file missing: {path}")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    return read_yaml(path)
 
 
 def _validate(model: type[M], path: Path, data: object) -> M:

@@ -16,9 +16,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from healthcoach.datafile import read_yaml
 from healthcoach.errors import ConfigError
 from healthcoach.guardrails.numbers import Measure
 
@@ -205,10 +205,7 @@ def expand(regex: str, terms: dict[str, str], where: str) -> str:
 
 
 def _read(path: Path) -> object:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    return read_yaml(path)
 
 
 def _validate(model: type[_Strict], path: Path, data: object) -> _Strict:
